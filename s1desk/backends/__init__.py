@@ -1,0 +1,1 @@
+"""Backends that run a generation request and stream events back (no Qt)."""

@@ -1,0 +1,192 @@
+"""One loaded llama.cpp model and context, used from one thread at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import llama_cpp
+
+from s1desk.backends.local_config import LocalModelConfig, default_threads
+from s1desk.errors import ModelLoadError
+from s1desk.models.gguf import read_gguf
+from s1desk.sampling import SamplerSettings
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's LLAMA_DEFAULT_SEED: a random seed
+_NO_ABORT: Any = llama_cpp.ggml_abort_callback()  # a NULL callback
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU."""
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+class SamplerChain:
+    """A llama.cpp sampler chain kept for a whole generation (penalties keep history)."""
+
+    def __init__(self, settings: SamplerSettings, n_vocab: int) -> None:
+        params = llama_cpp.llama_sampler_chain_default_params()
+        self._chain: Any = llama_cpp.llama_sampler_chain_init(params)
+        add = llama_cpp.llama_sampler_chain_add
+        if settings.repeat_penalty != 1.0:
+            add(
+                self._chain,
+                llama_cpp.llama_sampler_init_penalties(
+                    n_vocab, settings.repeat_last_n, settings.repeat_penalty, 0.0, 0.0
+                ),
+            )
+        if settings.greedy:
+            add(self._chain, llama_cpp.llama_sampler_init_greedy())
+        else:
+            if settings.top_k > 0:
+                add(self._chain, llama_cpp.llama_sampler_init_top_k(settings.top_k))
+            if settings.top_p < 1.0:
+                add(self._chain, llama_cpp.llama_sampler_init_top_p(settings.top_p, 1))
+            if settings.min_p > 0.0:
+                add(self._chain, llama_cpp.llama_sampler_init_min_p(settings.min_p, 1))
+            add(self._chain, llama_cpp.llama_sampler_init_temp(settings.temperature))
+            seed = _DEFAULT_SEED if settings.seed is None else settings.seed & 0xFFFFFFFF
+            add(self._chain, llama_cpp.llama_sampler_init_dist(seed))
+
+    def sample(self, ctx: Any) -> int:
+        """Pick the next token from the logits of the last decoded position."""
+        return int(llama_cpp.llama_sampler_sample(self._chain, ctx, -1))
+
+    def accept(self, tokens: Sequence[int]) -> None:
+        """Tell the chain about tokens that were forced, not sampled."""
+        for token in tokens:
+            llama_cpp.llama_sampler_accept(self._chain, token)
+
+    def close(self) -> None:
+        if self._chain is not None:
+            llama_cpp.llama_sampler_free(self._chain)
+            self._chain = None
+
+
+class LlamaSession:
+    """A model, its context and the token history mirrored in the KV cache.
+
+    Not thread-safe: the local backend calls it from its single worker thread.
+    """
+
+    def __init__(self, config: LocalModelConfig) -> None:
+        info = read_gguf(config.path)
+        n_gpu_layers = config.n_gpu_layers if gpu_offload_supported() else 0
+        threads = config.n_threads or default_threads()
+        self.config = config
+        self.info = info
+        self.gpu_layers = n_gpu_layers
+        try:
+            self.llama = llama_cpp.Llama(
+                model_path=str(config.path),
+                n_ctx=config.n_ctx,
+                n_gpu_layers=n_gpu_layers,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=config.n_batch,
+                flash_attn=config.flash_attn,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {config.path.name} ({info.architecture}, "
+                f"{info.quantization}): {exc}. The file may be damaged, or need a newer llama.cpp."
+            ) from exc
+        self.ctx: Any = self.llama.ctx
+        self.n_ctx: int = self.llama.n_ctx()
+        self.n_vocab: int = self.llama.n_vocab()
+        self._pieces: dict[int, bytes] = {}
+        self._abort = threading.Event()
+        self._abort_cb: Any = llama_cpp.ggml_abort_callback(self._should_abort)
+        vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
+        self.eog_tokens = frozenset(
+            t for t in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, t)
+        )
+        self.im_start = self.single_token("<|im_start|>")
+
+    # -- tokens ---------------------------------------------------------
+
+    def tokenize(self, text: str, *, first: bool = False) -> list[int]:
+        """Tokens of ``text`` with special tokens parsed; ``first`` adds BOS if the model wants one."""
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=first, special=True))
+
+    def single_token(self, text: str) -> int | None:
+        tokens = self.tokenize(text)
+        return tokens[0] if len(tokens) == 1 else None
+
+    def piece(self, token: int) -> bytes:
+        """The bytes of one token (special tokens render as empty)."""
+        cached = self._pieces.get(token)
+        if cached is None:
+            cached = bytes(self.llama.detokenize([token], special=False))
+            self._pieces[token] = cached
+        return cached
+
+    # -- the KV cache ---------------------------------------------------
+
+    @property
+    def n_past(self) -> int:
+        return int(self.llama.n_tokens)
+
+    def cached_tokens(self) -> list[int]:
+        return [int(t) for t in self.llama.input_ids[: self.llama.n_tokens]]
+
+    def prefill(self, tokens: Sequence[int], cancelled: threading.Event) -> int:
+        """Make the cache hold exactly ``tokens``, reusing the longest common prefix.
+
+        Returns how many tokens were evaluated. The last token is always
+        evaluated so that fresh logits exist. A set ``cancelled`` aborts a long
+        evaluation between compute steps; the cache is then cleared.
+        """
+        cached = self.llama.input_ids[: self.llama.n_tokens]
+        keep = 0
+        limit = min(len(cached), len(tokens) - 1)
+        while keep < limit and cached[keep] == tokens[keep]:
+            keep += 1
+        if keep < self.llama.n_tokens and not self._truncate(keep):
+            keep = 0
+        todo = list(tokens[keep:])
+        self._abort = cancelled
+        llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+        try:
+            self.llama.eval(todo)
+        except RuntimeError:
+            self.reset()
+            if cancelled.is_set():
+                return 0
+            raise
+        finally:
+            llama_cpp.llama_set_abort_callback(self.ctx, _NO_ABORT, None)
+        return len(todo)
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        """Append ``tokens`` on top of the cache (no re-evaluation of what is there)."""
+        self.llama.eval(tokens)
+
+    def reset(self) -> None:
+        self._truncate(0)
+
+    def _truncate(self, n: int) -> bool:
+        ok = bool(self.llama._ctx.kv_cache_seq_rm(-1, n, -1))
+        if n == 0 or not ok:
+            memory = llama_cpp.llama_get_memory(self.ctx)
+            if memory is not None:
+                llama_cpp.llama_memory_clear(memory, True)
+            self.llama.n_tokens = 0
+            return n == 0
+        self.llama.n_tokens = n
+        return True
+
+    def _should_abort(self, _data: Any) -> bool:
+        return self._abort.is_set()
+
+    # -- lifetime -------------------------------------------------------
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.llama.close()

@@ -1,0 +1,158 @@
+"""The command line: the same engine as the app, headless."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from s1desk import __version__
+from s1desk.backends.base import GenerationRequest
+from s1desk.backends.cancel import CancelToken
+from s1desk.backends.local import LocalBackend
+from s1desk.backends.local_config import DEFAULT_CONTEXT, LocalModelConfig
+from s1desk.errors import S1DeskError
+from s1desk.events import Done, ErrorEvent
+from s1desk.sampling import SamplerSettings
+from s1desk.terminal import JsonRenderer, TextRenderer
+from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
+from s1desk.thinking.machine import FinishReason
+from s1desk.thinking.policy import DEFAULT_MAX_WAITS, BudgetPolicy
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+_DEFAULT_POLICY = BudgetPolicy()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s1desk",
+        description="Chat with the s1 reasoning model and control how long it thinks.",
+    )
+    parser.add_argument("--version", action="version", version=f"s1desk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser(
+        "ask",
+        help="ask one question and stream the thinking and the answer",
+        description="Ask one question; thinking streams first (dimmed), then the answer.",
+    )
+    ask.add_argument("question", help="the question; '-' reads it from standard input")
+    ask.add_argument(
+        "--model",
+        type=Path,
+        default=os.environ.get("S1DESK_MODEL"),
+        help="path of a GGUF model (default: $S1DESK_MODEL)",
+    )
+    budget = ask.add_argument_group("thinking budget (tokens)")
+    budget.add_argument("--max-think", type=int, default=_DEFAULT_POLICY.max_thinking,
+                        help="cap on thinking tokens; 0 answers at once (default: %(default)s)")
+    budget.add_argument("--min-think", type=int, default=0,
+                        help="think at least this long, appending 'Wait' (default: 0)")
+    budget.add_argument("--waits", type=int, default=DEFAULT_MAX_WAITS,
+                        help="most 'Wait' extensions (default: %(default)s)")
+    budget.add_argument("--wait-text", default=_DEFAULT_POLICY.wait_text,
+                        help="the extension text (default: %(default)s)")
+    budget.add_argument("--max-answer", type=int, default=_DEFAULT_POLICY.max_answer,
+                        help="cap on answer tokens (default: %(default)s)")
+    sampling = ask.add_argument_group("sampling")
+    sampling.add_argument("--temperature", type=float, default=0.0,
+                          help="0 is greedy decoding, the paper's setting (default: 0)")
+    sampling.add_argument("--top-p", type=float, default=1.0)
+    sampling.add_argument("--top-k", type=int, default=0)
+    sampling.add_argument("--min-p", type=float, default=0.0)
+    sampling.add_argument("--repeat-penalty", type=float, default=1.0)
+    sampling.add_argument("--seed", type=int, default=None)
+    model = ask.add_argument_group("model")
+    model.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT,
+                       help="context size in tokens (default: %(default)s)")
+    model.add_argument("--gpu-layers", type=int, default=-1,
+                       help="layers to offload to the GPU; -1 is all (default: -1)")
+    model.add_argument("--threads", type=int, default=None, help="CPU threads")
+    ask.add_argument("--system", default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
+    ask.add_argument("--json", action="store_true",
+                     help="write one JSON object per event per line")
+    ask.add_argument("--hide-thinking", action="store_true",
+                     help="print only the answer (text mode)")
+    return parser
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    question = sys.stdin.read() if args.question == "-" else args.question
+    policy = BudgetPolicy(
+        max_thinking=args.max_think,
+        min_thinking=args.min_think,
+        max_waits=args.waits,
+        wait_text=args.wait_text,
+        max_answer=args.max_answer,
+    )
+    sampler = SamplerSettings(
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        min_p=args.min_p,
+        repeat_penalty=args.repeat_penalty,
+        seed=args.seed,
+    )
+    config = LocalModelConfig(
+        path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads
+    )
+    renderer: JsonRenderer | TextRenderer
+    if args.json:
+        renderer = JsonRenderer(sys.stdout)
+    else:
+        renderer = TextRenderer(
+            sys.stdout, sys.stderr, color=sys.stdout.isatty(), show_thinking=not args.hide_thinking
+        )
+    cancel = CancelToken()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, cancel.cancel)
+    request = GenerationRequest(
+        question=question, system_prompt=args.system, policy=policy, sampler=sampler
+    )
+    code = EXIT_ERROR
+    async with await LocalBackend.load(config) as backend:
+        async for event in backend.stream(request, cancel):
+            renderer.show(event)
+            if isinstance(event, Done):
+                code = EXIT_CANCELLED if event.reason is FinishReason.CANCELLED else EXIT_OK
+            elif isinstance(event, ErrorEvent):
+                code = EXIT_ERROR
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command != "ask":
+        parser.print_help()
+        return EXIT_OK
+    if args.model is None:
+        parser.error("no model: pass --model PATH or set S1DESK_MODEL")
+    try:
+        return asyncio.run(_ask(args))
+    except S1DeskError as exc:
+        if args.json:
+            JsonRenderer(sys.stdout).show(ErrorEvent(message=str(exc), kind=type(exc).__name__))
+        else:
+            sys.stderr.write(f"Error: {exc}\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

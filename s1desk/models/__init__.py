@@ -1,0 +1,1 @@
+"""Model files: reading GGUF headers, the catalog, downloads (no Qt)."""

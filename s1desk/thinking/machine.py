@@ -1,0 +1,198 @@
+"""The budget-forcing state machine that both backends drive.
+
+The machine knows nothing of tokens or text streams: a backend tells it how
+many tokens went into the thinking block and when the model asked to stop
+thinking, and the machine answers with what to do next. The local backend
+calls it per token, the remote one per streamed segment, so both behave the
+same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from s1desk.thinking.format import ANSWER_OPEN
+from s1desk.thinking.policy import BudgetPolicy
+
+
+class Phase(Enum):
+    """Where a generation stands."""
+
+    THINKING = "thinking"
+    ANSWERING = "answering"
+    FINISHED = "finished"
+
+
+class CloseReason(str, Enum):
+    """Why the thinking block ended."""
+
+    NATURAL = "natural"
+    CAP = "cap"
+    NONE = "none"
+
+
+class FinishReason(str, Enum):
+    """Why the whole generation ended."""
+
+    STOP = "stop"
+    LENGTH = "length"
+    CONTEXT_FULL = "context_full"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Think:
+    """Keep thinking; at most ``room`` more tokens fit under the cap."""
+
+    room: int
+
+
+@dataclass(frozen=True, slots=True)
+class InjectWait:
+    """Drop the end-of-thinking signal and append ``text`` instead.
+
+    At most ``room`` of its tokens fit under the cap; the caller truncates.
+    """
+
+    text: str
+    room: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseThinking:
+    """Append the answer delimiter (after a cap also ``suffix``) and answer.
+
+    The suffix belongs to the answer: it is shown and stored with it.
+    """
+
+    reason: CloseReason
+    suffix: str = ""
+    delimiter: str = ANSWER_OPEN
+
+    @property
+    def text(self) -> str:
+        """Everything to append, delimiter first."""
+        return self.delimiter + self.suffix
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Keep answering; at most ``room`` more tokens are allowed."""
+
+    room: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The generation is over."""
+
+    reason: FinishReason
+
+
+Decision = Think | InjectWait | CloseThinking | Answer | Finish
+
+
+class ProtocolError(RuntimeError):
+    """A backend drove the machine out of order (a bug, not a user error)."""
+
+
+@dataclass(slots=True)
+class BudgetForcer:
+    """Budget forcing for one generation, as defined by the s1 paper.
+
+    The thinking block never ends outside ``[min_thinking, max_thinking]``
+    unless the allowed number of extensions runs out first.
+    """
+
+    policy: BudgetPolicy
+    phase: Phase = Phase.THINKING
+    thinking_tokens: int = 0
+    answer_tokens: int = 0
+    waits: int = 0
+    #: Thinking-token offsets at which each extension was injected.
+    wait_positions: list[int] = field(default_factory=list)
+    close_reason: CloseReason | None = None
+    _started: bool = False
+
+    def start(self) -> Think | CloseThinking:
+        """Begin: think, or with a zero budget answer at once."""
+        if self._started:
+            raise ProtocolError("start() called twice")
+        self._started = True
+        if self.policy.max_thinking == 0:
+            return self._close(CloseReason.NONE)
+        return Think(room=self.policy.max_thinking)
+
+    @property
+    def room(self) -> int:
+        """Tokens still allowed in the current block."""
+        if self.phase is Phase.THINKING:
+            return self.policy.max_thinking - self.thinking_tokens
+        if self.phase is Phase.ANSWERING:
+            return self.policy.max_answer - self.answer_tokens
+        return 0
+
+    def thought(self, count: int) -> Think | CloseThinking:
+        """``count`` model tokens were added to the thinking block."""
+        self._expect(Phase.THINKING)
+        if count < 0 or count > self.room:
+            raise ProtocolError(f"{count} thinking tokens do not fit in a room of {self.room}")
+        self.thinking_tokens += count
+        if self.room == 0:
+            return self._close(CloseReason.CAP)
+        return Think(room=self.room)
+
+    def end_requested(self) -> InjectWait | CloseThinking:
+        """The model emitted an end-of-thinking signal (delimiter, end of turn or EOS).
+
+        Below the minimum, and while extensions are left, the signal is
+        suppressed and the extension text is injected. Otherwise thinking ends
+        naturally, also when the budget is exactly met at that moment.
+        """
+        self._expect(Phase.THINKING)
+        below_minimum = self.thinking_tokens < self.policy.min_thinking
+        if below_minimum and self.waits < self.policy.max_waits and self.room > 0:
+            self.waits += 1
+            self.wait_positions.append(self.thinking_tokens)
+            return InjectWait(text=self.policy.wait_text, room=self.room)
+        return self._close(CloseReason.NATURAL)
+
+    def injected(self, count: int) -> Think | CloseThinking:
+        """``count`` tokens of an extension were added (they count as thinking)."""
+        return self.thought(count)
+
+    def answered(self, count: int) -> Answer | Finish:
+        """``count`` model tokens were added to the answer."""
+        self._expect(Phase.ANSWERING)
+        if count < 0 or count > self.room:
+            raise ProtocolError(f"{count} answer tokens do not fit in a room of {self.room}")
+        self.answer_tokens += count
+        if self.room == 0:
+            return self._finish(FinishReason.LENGTH)
+        return Answer(room=self.room)
+
+    def answer_ended(self) -> Finish:
+        """The model ended its answer (end of turn or EOS)."""
+        self._expect(Phase.ANSWERING)
+        return self._finish(FinishReason.STOP)
+
+    def abort(self, reason: FinishReason) -> Finish:
+        """End from outside: cancelled by the user or out of context."""
+        return self._finish(reason)
+
+    def _close(self, reason: CloseReason) -> CloseThinking:
+        self.phase = Phase.ANSWERING
+        self.close_reason = reason
+        suffix = self.policy.cap_suffix if reason is CloseReason.CAP else ""
+        return CloseThinking(reason=reason, suffix=suffix)
+
+    def _finish(self, reason: FinishReason) -> Finish:
+        self.phase = Phase.FINISHED
+        return Finish(reason=reason)
+
+    def _expect(self, phase: Phase) -> None:
+        if not self._started:
+            raise ProtocolError("start() was not called")
+        if self.phase is not phase:
+            raise ProtocolError(f"expected phase {phase.value}, the machine is {self.phase.value}")

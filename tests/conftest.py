@@ -1,0 +1,45 @@
+"""Fixtures shared by every test: the real test model, an event-loop runner, hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.testmodel import test_model_path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The real Qwen2.5-Coder-0.5B-Instruct GGUF, assembled and checksummed."""
+    return test_model_path()
+
+
+@pytest.fixture(scope="session")
+def runner() -> Iterator[asyncio.Runner]:
+    """One event loop for the session, so backends can outlive a single test."""
+    with asyncio.Runner() as r:
+        yield r
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a new non-daemon thread running."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and not t.daemon and not t.name.startswith("s1desk-")
+    ]
+    for t in leaked:
+        t.join(timeout=5)
+    still = [t.name for t in leaked if t.is_alive()]
+    assert not still, f"threads left running: {still}"
+
+
+async def collect(stream: AsyncIterator[object]) -> list[object]:
+    return [event async for event in stream]
