@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import llama_cpp
-from _common import median, model_path, report
 
+from _common import median, model_path, report
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
@@ -61,10 +62,10 @@ def decode_only(session: LlamaSession, prompt_tokens: list[int], n: int) -> floa
     session.reset()
     session.llama.eval(prompt_tokens)
     ctx = session.ctx
-    token = llama_cpp.ctypes.c_int32(prompt_tokens[-1])
+    token = ctypes.c_int32(prompt_tokens[-1])
     start = time.perf_counter()
     for _ in range(n - 1):
-        batch = llama_cpp.llama_batch_get_one(llama_cpp.ctypes.pointer(token), 1)
+        batch = llama_cpp.llama_batch_get_one(ctypes.pointer(token), 1)
         if llama_cpp.llama_decode(ctx, batch) != 0:
             raise RuntimeError("llama_decode failed")
     elapsed = time.perf_counter() - start

@@ -55,35 +55,66 @@ def build_parser() -> argparse.ArgumentParser:
         help="path of a GGUF model (default: $S1DESK_MODEL)",
     )
     budget = ask.add_argument_group("thinking budget (tokens)")
-    budget.add_argument("--max-think", type=int, default=_DEFAULT_POLICY.max_thinking,
-                        help="cap on thinking tokens; 0 answers at once (default: %(default)s)")
-    budget.add_argument("--min-think", type=int, default=0,
-                        help="think at least this long, appending 'Wait' (default: 0)")
-    budget.add_argument("--waits", type=int, default=DEFAULT_MAX_WAITS,
-                        help="most 'Wait' extensions (default: %(default)s)")
-    budget.add_argument("--wait-text", default=_DEFAULT_POLICY.wait_text,
-                        help="the extension text (default: %(default)s)")
-    budget.add_argument("--max-answer", type=int, default=_DEFAULT_POLICY.max_answer,
-                        help="cap on answer tokens (default: %(default)s)")
+    budget.add_argument(
+        "--max-think",
+        type=int,
+        default=_DEFAULT_POLICY.max_thinking,
+        help="cap on thinking tokens; 0 answers at once (default: %(default)s)",
+    )
+    budget.add_argument(
+        "--min-think",
+        type=int,
+        default=0,
+        help="think at least this long, appending 'Wait' (default: 0)",
+    )
+    budget.add_argument(
+        "--waits",
+        type=int,
+        default=DEFAULT_MAX_WAITS,
+        help="most 'Wait' extensions (default: %(default)s)",
+    )
+    budget.add_argument(
+        "--wait-text",
+        default=_DEFAULT_POLICY.wait_text,
+        help="the extension text (default: %(default)s)",
+    )
+    budget.add_argument(
+        "--max-answer",
+        type=int,
+        default=_DEFAULT_POLICY.max_answer,
+        help="cap on answer tokens (default: %(default)s)",
+    )
     sampling = ask.add_argument_group("sampling")
-    sampling.add_argument("--temperature", type=float, default=0.0,
-                          help="0 is greedy decoding, the paper's setting (default: 0)")
+    sampling.add_argument(
+        "--temperature",
+        type=float,
+        default=0.0,
+        help="0 is greedy decoding, the paper's setting (default: 0)",
+    )
     sampling.add_argument("--top-p", type=float, default=1.0)
     sampling.add_argument("--top-k", type=int, default=0)
     sampling.add_argument("--min-p", type=float, default=0.0)
     sampling.add_argument("--repeat-penalty", type=float, default=1.0)
     sampling.add_argument("--seed", type=int, default=None)
     model = ask.add_argument_group("model")
-    model.add_argument("--ctx", type=int, default=DEFAULT_CONTEXT,
-                       help="context size in tokens (default: %(default)s)")
-    model.add_argument("--gpu-layers", type=int, default=-1,
-                       help="layers to offload to the GPU; -1 is all (default: -1)")
+    model.add_argument(
+        "--ctx",
+        type=int,
+        default=DEFAULT_CONTEXT,
+        help="context size in tokens (default: %(default)s)",
+    )
+    model.add_argument(
+        "--gpu-layers",
+        type=int,
+        default=-1,
+        help="layers to offload to the GPU; -1 is all (default: -1)",
+    )
     model.add_argument("--threads", type=int, default=None, help="CPU threads")
     ask.add_argument("--system", default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
-    ask.add_argument("--json", action="store_true",
-                     help="write one JSON object per event per line")
-    ask.add_argument("--hide-thinking", action="store_true",
-                     help="print only the answer (text mode)")
+    ask.add_argument("--json", action="store_true", help="write one JSON object per event per line")
+    ask.add_argument(
+        "--hide-thinking", action="store_true", help="print only the answer (text mode)"
+    )
     return parser
 
 

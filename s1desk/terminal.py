@@ -46,7 +46,9 @@ class JsonRenderer:
 class TextRenderer:
     """Human-readable output; colours only when ``color`` is set (a TTY)."""
 
-    def __init__(self, out: TextIO, err: TextIO, *, color: bool, show_thinking: bool = True) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, *, color: bool, show_thinking: bool = True
+    ) -> None:
         self.out = out
         self.err = err
         self.color = color
@@ -75,7 +77,10 @@ class TextRenderer:
             case ThinkingEnd(reason=reason, thinking_tokens=n):
                 if self.show_thinking and reason is not CloseReason.NONE:
                     self.out.write(
-                        "\n" + self._c(_BOLD, f"── thinking {_CLOSE_WORDS[reason]} after {n:,} tokens ──")
+                        "\n"
+                        + self._c(
+                            _BOLD, f"── thinking {_CLOSE_WORDS[reason]} after {n:,} tokens ──"
+                        )
                         + "\n"
                     )
             case AnswerText(text=text):

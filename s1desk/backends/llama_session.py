@@ -112,7 +112,7 @@ class LlamaSession:
     # -- tokens ---------------------------------------------------------
 
     def tokenize(self, text: str, *, first: bool = False) -> list[int]:
-        """Tokens of ``text`` with special tokens parsed; ``first`` adds BOS if the model wants one."""
+        """Tokens of ``text``, special ones parsed; ``first`` may add a BOS."""
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=first, special=True))
 
     def single_token(self, text: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -42,10 +43,8 @@ async def stream_from_thread(
             log.exception("generation failed")
             emit(ErrorEvent(message=f"Generation failed: {exc}", kind="internal"))
         finally:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed while we ran
                 loop.call_soon_threadsafe(queue.put_nowait, None)
-            except RuntimeError:  # the loop closed while we ran
-                pass
 
     future = loop.run_in_executor(executor, run)
     finished = False

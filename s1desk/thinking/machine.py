@@ -10,7 +10,7 @@ same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 from s1desk.thinking.format import ANSWER_OPEN
 from s1desk.thinking.policy import BudgetPolicy
@@ -24,7 +24,7 @@ class Phase(Enum):
     FINISHED = "finished"
 
 
-class CloseReason(str, Enum):
+class CloseReason(StrEnum):
     """Why the thinking block ended."""
 
     NATURAL = "natural"
@@ -32,7 +32,7 @@ class CloseReason(str, Enum):
     NONE = "none"
 
 
-class FinishReason(str, Enum):
+class FinishReason(StrEnum):
     """Why the whole generation ended."""
 
     STOP = "stop"

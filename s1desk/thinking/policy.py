@@ -37,7 +37,9 @@ class BudgetPolicy:
                 f"minimum thinking ({self.min_thinking}) is above the maximum ({self.max_thinking})"
             )
         if self.max_waits < 0:
-            raise PolicyError(f"the number of Wait extensions must be 0 or more, not {self.max_waits}")
+            raise PolicyError(
+                f"the number of Wait extensions must be 0 or more, not {self.max_waits}"
+            )
         if self.max_answer < 1:
             raise PolicyError(f"the answer needs at least 1 token, not {self.max_answer}")
         if self.min_thinking > 0 and self.max_waits > 0 and not self.wait_text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,9 @@ def test_gpu_layers_follow_the_build(local_backend: LocalBackend) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_backend(runner: asyncio.Runner, model_path: Path) -> LocalBackend:
+def small_backend(runner: asyncio.Runner, model_path: Path) -> Iterator[LocalBackend]:
     backend = runner.run(LocalBackend.load(LocalModelConfig(path=model_path, n_ctx=512)))
-    yield backend  # type: ignore[misc]
+    yield backend
     runner.run(backend.aclose())
 
 
@@ -81,7 +82,9 @@ def test_a_prompt_longer_than_the_context_is_a_clear_error(
     assert t.error.kind == "ContextOverflowError"
     assert "context of 512 tokens" in t.error.message
     again = run(
-        runner, small_backend, GenerationRequest(question="Hi", policy=BudgetPolicy(max_thinking=4, max_answer=4))
+        runner,
+        small_backend,
+        GenerationRequest(question="Hi", policy=BudgetPolicy(max_thinking=4, max_answer=4)),
     )
     assert again.done
 

@@ -28,9 +28,7 @@ class Transcript:
 
     @property
     def reasoning(self) -> str:
-        return "".join(
-            e.text for e in self.events if isinstance(e, ThinkingText | WaitInjected)
-        )
+        return "".join(e.text for e in self.events if isinstance(e, ThinkingText | WaitInjected))
 
     @property
     def answer(self) -> str:
