@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -19,6 +20,34 @@ log = logging.getLogger(__name__)
 
 _DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's LLAMA_DEFAULT_SEED: a random seed
 _NO_ABORT: Any = llama_cpp.ggml_abort_callback()  # a NULL callback
+
+
+_LLAMA_LOG_LEVELS = {
+    0: logging.CRITICAL,
+    1: logging.INFO,
+    2: logging.WARNING,
+    3: logging.ERROR,
+    4: logging.DEBUG,
+    5: logging.DEBUG,
+}
+_llama_log = logging.getLogger("s1desk.llama_cpp")
+#: The last errors llama.cpp reported, to explain a failed load.
+_recent_errors: collections.deque[str] = collections.deque(maxlen=4)
+
+
+@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+def _route_llama_log(level: int, text: bytes, _user_data: Any) -> None:
+    """Send llama.cpp's own messages to Python logging instead of stderr."""
+    message = text.decode("utf-8", errors="replace").rstrip()
+    if message and level == 3:
+        _recent_errors.append(message)
+    if message:
+        # An aborted decode (Stop during prompt evaluation) is logged by
+        # llama.cpp as an error; it is expected, so it stays at debug level.
+        _llama_log.log(min(_LLAMA_LOG_LEVELS.get(level, logging.DEBUG), logging.INFO), message)
+
+
+llama_cpp.llama_log_set(_route_llama_log, None)
 
 
 def gpu_offload_supported() -> bool:
@@ -81,6 +110,7 @@ class LlamaSession:
         self.config = config
         self.info = info
         self.gpu_layers = n_gpu_layers
+        _recent_errors.clear()
         try:
             self.llama = llama_cpp.Llama(
                 model_path=str(config.path),
@@ -93,9 +123,11 @@ class LlamaSession:
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
+            detail = "; ".join(_recent_errors) or str(exc)
             raise ModelLoadError(
                 f"llama.cpp could not load {config.path.name} ({info.architecture}, "
-                f"{info.quantization}): {exc}. The file may be damaged, or need a newer llama.cpp."
+                f"{info.quantization}): {detail}. The file may be damaged, or need a newer "
+                "llama.cpp."
             ) from exc
         self.ctx: Any = self.llama.ctx
         self.n_ctx: int = self.llama.n_ctx()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from s1desk.backends.base import GenerationRequest
+from s1desk.backends.cancel import CancelToken
 from s1desk.backends.llama_session import gpu_offload_supported
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import ModelLoadError
 from s1desk.events import BudgetAdjusted, StreamEvent
-from s1desk.thinking.machine import CloseReason
+from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
 
@@ -129,3 +131,35 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_stop_during_a_long_prompt_evaluation(
+    runner: asyncio.Runner, local_backend: LocalBackend
+) -> None:
+    request = GenerationRequest(
+        question="Summarise: " + "the cat sat on the mat and looked around. " * 320,
+        policy=BudgetPolicy(max_thinking=8, max_answer=4),
+    )
+    n_prompt = len(local_backend.session.tokenize(request.question))
+    assert n_prompt > 2500
+
+    async def go() -> tuple[list[StreamEvent], float]:
+        cancel = CancelToken()
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, cancel.cancel)
+        start = time.perf_counter()
+        events = [e async for e in local_backend.stream(request, cancel)]
+        return events, time.perf_counter() - start
+
+    events, elapsed = runner.run(go())
+    t = Transcript(events)
+    assert t.done.reason is FinishReason.CANCELLED
+    assert t.stats.thinking_tokens == 0
+    # Evaluating ~2,900 tokens takes several seconds here; the abort cuts it short.
+    assert elapsed < 2.0
+    again = run(
+        runner,
+        local_backend,
+        GenerationRequest(question="Hi", policy=BudgetPolicy(max_thinking=0, max_answer=4)),
+    )
+    assert again.done
