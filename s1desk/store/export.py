@@ -1,0 +1,114 @@
+"""A conversation written out as Markdown or as versioned JSON (with its reasoning or not)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from s1desk.store import codec
+from s1desk.store.records import Conversation, Message, MessageStatus
+
+#: Identifies an s1desk conversation export; ``version`` changes with its layout.
+SCHEMA = "s1desk.conversation"
+VERSION = 1
+
+
+def _time(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def message_to_plain(message: Message, *, reasoning: bool) -> dict[str, Any]:
+    """One message as JSON-ready data; without reasoning, its marks go too."""
+    out: dict[str, Any] = {
+        "role": message.role,
+        "text": message.text,
+        "status": message.status.value,
+        "created": _time(message.created),
+        "updated": _time(message.updated),
+    }
+    if message.role == "assistant":
+        if reasoning:
+            end = message.thinking_end
+            out["reasoning"] = message.reasoning
+            out["waits"] = [codec.to_plain(w) for w in message.waits]
+            out["thinking_end"] = None if end is None else codec.to_plain(end)
+        out["policy"] = None if message.policy is None else codec.to_plain(message.policy)
+        out["sampler"] = None if message.sampler is None else codec.to_plain(message.sampler)
+        out["stats"] = None if message.stats is None else codec.to_plain(message.stats)
+        adjusted = message.budget_adjusted
+        out["budget_adjusted"] = None if adjusted is None else codec.to_plain(adjusted)
+        out["backend"] = message.backend
+        out["model"] = message.model
+        finish = message.finish_reason
+        out["finish_reason"] = None if finish is None else finish.value
+        out["error"] = None if message.error is None else codec.to_plain(message.error)
+    return out
+
+
+def to_json(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
+    """The conversation as a JSON document that :func:`~s1desk.store.importer` reads back."""
+    document = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "reasoning_included": reasoning,
+        "conversation": {
+            "title": conversation.title,
+            "created": _time(conversation.created),
+            "updated": _time(conversation.updated),
+            "backend": conversation.backend,
+            "model": conversation.model,
+        },
+        "messages": [message_to_plain(m, reasoning=reasoning) for m in messages],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def _thinking_note(message: Message) -> str:
+    bits: list[str] = []
+    end = message.thinking_end
+    if end is not None:
+        bits.append(f"{end.at_token} thinking tokens")
+        if end.reason.value == "cap":
+            bits.append("cut at the budget")
+    if message.waits:
+        bits.append(f"extended {len(message.waits)}× with “{message.waits[0].text}”")
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+_STATUS_NOTE = {
+    MessageStatus.INTERRUPTED: "*This answer was interrupted before it finished.*",
+    MessageStatus.STREAMING: "*This answer was still being written.*",
+}
+
+
+def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
+    """The conversation as Markdown: questions and answers, reasoning as quoted blocks."""
+    lines = [f"# {conversation.display_title}", ""]
+    model = conversation.model or next((m.model for m in messages if m.model), None)
+    about = f"Exported from s1desk · started {conversation.created:%Y-%m-%d %H:%M} UTC"
+    lines += [f"*{about}{f' · {model}' if model else ''}*", ""]
+    for message in messages:
+        if message.role == "user":
+            lines += ["## Question", "", message.text, ""]
+            continue
+        lines += ["## Answer", ""]
+        if reasoning and message.reasoning:
+            lines += [
+                f"> **Reasoning**{_thinking_note(message)}",
+                ">",
+                _quote(message.reasoning),
+                "",
+            ]
+        if message.text:
+            lines += [message.text, ""]
+        if message.status in _STATUS_NOTE:
+            lines += [_STATUS_NOTE[message.status], ""]
+        if message.status is MessageStatus.ERROR and message.error is not None:
+            lines += [f"*The answer failed: {message.error.message}*", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,509 @@
+"""The conversation store: conversations and their messages in one SQLite file."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from s1desk.events import BudgetAdjusted, ErrorEvent, Stats
+from s1desk.sampling import SamplerSettings
+from s1desk.store import codec, database, export, importer, lease, migrations
+from s1desk.store import search as fts
+from s1desk.store.errors import NotFoundError, StoreError
+from s1desk.store.recorder import FLUSH_EVENTS, FLUSH_SECONDS, MessageRecorder
+from s1desk.store.records import (
+    AnswerSnapshot,
+    Conversation,
+    Message,
+    MessageStatus,
+    SearchHit,
+)
+from s1desk.store.titles import title_from_question
+from s1desk.thinking.format import Turn
+from s1desk.thinking.machine import FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+
+log = logging.getLogger(__name__)
+
+_CONVERSATION = "id, title, created, updated, backend, model, deleted"
+_MESSAGE = (
+    "id, conversation_id, position, role, text, created, updated, status, reasoning, waits, "
+    "thinking_end_reason, thinking_end_token, thinking_end_offset, policy, sampler, stats, "
+    "budget_adjusted, backend, model, finish_reason, error"
+)
+
+
+def _conversation(row: Sequence[Any]) -> Conversation:
+    return Conversation(
+        id=row[0],
+        title=row[1],
+        created=codec.moment(row[2]),
+        updated=codec.moment(row[3]),
+        backend=row[4],
+        model=row[5],
+        deleted=None if row[6] is None else codec.moment(row[6]),
+    )
+
+
+def _message(row: Sequence[Any]) -> Message:
+    return Message(
+        id=row[0],
+        conversation_id=row[1],
+        position=row[2],
+        role=row[3],
+        text=row[4],
+        created=codec.moment(row[5]),
+        updated=codec.moment(row[6]),
+        status=MessageStatus(row[7]),
+        reasoning=row[8],
+        waits=codec.load_waits(row[9]),
+        thinking_end=codec.thinking_end(row[10], row[11], row[12]),
+        policy=codec.loads(BudgetPolicy, row[13]),
+        sampler=codec.loads(SamplerSettings, row[14]),
+        stats=codec.loads(Stats, row[15]),
+        budget_adjusted=codec.loads(BudgetAdjusted, row[16]),
+        backend=row[17],
+        model=row[18],
+        finish_reason=None if row[19] is None else FinishReason(row[19]),
+        error=codec.loads(ErrorEvent, row[20]),
+    )
+
+
+class HistoryStore:
+    """Conversations, messages and search over one SQLite database.
+
+    Open with :meth:`open`; close with :meth:`close` (or use ``with``). Not
+    thread-safe: use one store from one thread (the GUI thread). Every method
+    raises :class:`~s1desk.store.errors.StoreError` with a message for people
+    when the database cannot be read or written.
+    """
+
+    def __init__(self, db: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
+        self._db = db
+        self.path = path
+        self.read_only = read_only
+        self._lease: lease.WriterLease | None = None
+        self._leases = path.with_name(path.name + ".writers")
+
+    # -- opening and closing ------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, read_only: bool = False) -> HistoryStore:
+        """Open (creating and migrating as needed) the history at ``path``.
+
+        The default is ``history.sqlite3`` in the data directory. Messages left
+        ``streaming`` by a process that is gone are marked ``interrupted``.
+        """
+        path = path if path is not None else database.default_path()
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = database.connect(path, read_only=read_only)
+        store = cls(db, path, read_only=read_only)
+        try:
+            with database.errors(path, "prepare the history database"):
+                waiting = migrations.pending(db)
+                if waiting and read_only:
+                    raise StoreError(
+                        f"The history database {path} needs an upgrade "
+                        f"({', '.join(waiting)}) but was opened read-only."
+                    )
+                migrations.migrate(db)
+            if not read_only:
+                store.recover_interrupted()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close the database; a store cannot be used after."""
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+        self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def recover_interrupted(self) -> int:
+        """Mark ``interrupted`` the messages whose writing process died; returns how many."""
+        with database.errors(self.path, "read unfinished messages"):
+            writers = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT DISTINCT writer FROM messages WHERE status = 'streaming'"
+                )
+            ]
+        dead = [w for w in writers if w is None or not lease.is_alive(self._leases, w)]
+        count = 0
+        if dead:
+            with database.transaction(self._db, self.path, "mark unfinished messages"):
+                for writer in dead:
+                    count += self._db.execute(
+                        "UPDATE messages SET status = 'interrupted', writer = NULL "
+                        "WHERE status = 'streaming' AND writer IS ?",
+                        (writer,),
+                    ).rowcount
+            log.info("%d message(s) left unfinished by a stopped process marked interrupted", count)
+        lease.sweep(self._leases)
+        return count
+
+    # -- conversations ------------------------------------------------------
+
+    def create_conversation(
+        self, title: str = "", *, backend: str | None = None, model: str | None = None
+    ) -> Conversation:
+        """A new, empty conversation; the first question gives it a title unless given one."""
+        now = codec.timestamp(codec.now())
+        with database.transaction(self._db, self.path, "create a conversation"):
+            cursor = self._db.execute(
+                "INSERT INTO conversations (title, created, updated, backend, model) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (title.strip(), now, now, backend, model),
+            )
+        assert cursor.lastrowid is not None
+        return self.conversation(cursor.lastrowid)
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        """One conversation, in the trash or not."""
+        with database.errors(self.path, "read a conversation"):
+            row = self._db.execute(
+                f"SELECT {_CONVERSATION} FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no conversation {conversation_id}.")
+        return _conversation(row)
+
+    def list_conversations(self, offset: int = 0, limit: int = 50) -> list[Conversation]:
+        """Conversations outside the trash, most recently updated first."""
+        with database.errors(self.path, "list conversations"):
+            rows = self._db.execute(
+                f"SELECT {_CONVERSATION} FROM conversations WHERE deleted IS NULL "
+                "ORDER BY updated DESC, id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [_conversation(row) for row in rows]
+
+    def count_conversations(self) -> int:
+        """How many conversations are outside the trash."""
+        with database.errors(self.path, "count conversations"):
+            row = self._db.execute(
+                "SELECT count(*) FROM conversations WHERE deleted IS NULL"
+            ).fetchone()
+        return int(row[0])
+
+    def rename_conversation(self, conversation_id: int, title: str) -> Conversation:
+        """Give a conversation a title of its own (blank brings back the placeholder)."""
+        with database.transaction(self._db, self.path, "rename a conversation"):
+            self._require(conversation_id)
+            self._db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id)
+            )
+        return self.conversation(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Move a conversation to the trash: hidden from lists and search until restored."""
+        now = codec.timestamp(codec.now())
+        with database.transaction(self._db, self.path, "delete a conversation"):
+            self._require(conversation_id)
+            self._db.execute(
+                "UPDATE conversations SET deleted = ? WHERE id = ? AND deleted IS NULL",
+                (now, conversation_id),
+            )
+
+    def restore_conversation(self, conversation_id: int) -> Conversation:
+        """Take a conversation out of the trash (the undo of :meth:`delete_conversation`)."""
+        with database.transaction(self._db, self.path, "restore a conversation"):
+            self._require(conversation_id)
+            self._db.execute(
+                "UPDATE conversations SET deleted = NULL WHERE id = ?", (conversation_id,)
+            )
+        return self.conversation(conversation_id)
+
+    def deleted_conversations(self) -> list[Conversation]:
+        """The trash, most recently deleted first."""
+        with database.errors(self.path, "list deleted conversations"):
+            rows = self._db.execute(
+                f"SELECT {_CONVERSATION} FROM conversations WHERE deleted IS NOT NULL "
+                "ORDER BY deleted DESC, id DESC"
+            ).fetchall()
+        return [_conversation(row) for row in rows]
+
+    def purge_deleted(self, older_than: timedelta = timedelta(0)) -> int:
+        """Remove for good the conversations in the trash for longer than ``older_than``."""
+        cutoff = codec.timestamp(codec.now() - older_than)
+        with database.transaction(self._db, self.path, "empty the trash"):
+            cursor = self._db.execute(
+                "DELETE FROM conversations WHERE deleted IS NOT NULL AND deleted <= ?", (cutoff,)
+            )
+        return cursor.rowcount
+
+    # -- messages -----------------------------------------------------------
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        """The messages of a conversation, in order."""
+        self.conversation(conversation_id)
+        with database.errors(self.path, "read messages"):
+            rows = self._db.execute(
+                f"SELECT {_MESSAGE} FROM messages WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    def message(self, message_id: int) -> Message:
+        with database.errors(self.path, "read a message"):
+            row = self._db.execute(
+                f"SELECT {_MESSAGE} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no message {message_id}.")
+        return _message(row)
+
+    def turns(self, conversation_id: int) -> list[Turn]:
+        """The conversation as history for the next request: questions and answers only.
+
+        Answers that failed with nothing written are left out, with their question.
+        """
+        turns: list[Turn] = []
+        for message in self.messages(conversation_id):
+            if message.role == "assistant":
+                if not message.text:
+                    if turns and turns[-1].role == "user":
+                        turns.pop()
+                    continue
+                turns.append(Turn("assistant", message.text))
+            else:
+                if turns and turns[-1].role == "user":
+                    turns.pop()  # a question that never got an answer
+                turns.append(Turn("user", message.text))
+        return turns
+
+    def add_question(self, conversation_id: int, text: str) -> Message:
+        """Append the user's question; the first one titles an untitled conversation."""
+        now = codec.timestamp(codec.now())
+        with database.transaction(self._db, self.path, "save the question"):
+            conversation = self._require(conversation_id)
+            position = self._next_position(conversation_id)
+            cursor = self._db.execute(
+                "INSERT INTO messages (conversation_id, position, role, text, created, updated) "
+                "VALUES (?, ?, 'user', ?, ?, ?)",
+                (conversation_id, position, text, now, now),
+            )
+            if not conversation.title and position == 0:
+                self._db.execute(
+                    "UPDATE conversations SET title = ? WHERE id = ?",
+                    (title_from_question(text), conversation_id),
+                )
+            self._touch(conversation_id, now)
+        assert cursor.lastrowid is not None
+        return self.message(cursor.lastrowid)
+
+    def start_answer(
+        self,
+        conversation_id: int,
+        *,
+        backend: str | None = None,
+        model: str | None = None,
+        policy: BudgetPolicy | None = None,
+        sampler: SamplerSettings | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
+        flush_events: int = FLUSH_EVENTS,
+    ) -> MessageRecorder:
+        """Append an empty ``streaming`` answer and return the recorder that fills it.
+
+        Feed the recorder every event of the generation; it writes in batches
+        and marks the message complete, interrupted or failed at the end.
+        """
+        if self._lease is None and not self.read_only:
+            self._lease = lease.WriterLease(self._leases)
+        writer = self._lease.id if self._lease is not None else None
+        now = codec.timestamp(codec.now())
+        with database.transaction(self._db, self.path, "start saving the answer"):
+            self._require(conversation_id)
+            position = self._next_position(conversation_id)
+            cursor = self._db.execute(
+                "INSERT INTO messages (conversation_id, position, role, status, writer, policy, "
+                "sampler, backend, model, created, updated) "
+                "VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    position,
+                    writer,
+                    codec.dumps(policy),
+                    codec.dumps(sampler),
+                    backend,
+                    model,
+                    now,
+                    now,
+                ),
+            )
+            self._db.execute(
+                "UPDATE conversations SET updated = ?, backend = coalesce(?, backend), "
+                "model = coalesce(?, model) WHERE id = ?",
+                (now, backend, model, conversation_id),
+            )
+        assert cursor.lastrowid is not None
+        return MessageRecorder(
+            self, cursor.lastrowid, flush_seconds=flush_seconds, flush_events=flush_events
+        )
+
+    def save_answer(self, message_id: int, snapshot: AnswerSnapshot) -> None:
+        """Write a streamed answer's state (what a recorder calls on each flush)."""
+        now = codec.timestamp(codec.now())
+        end = snapshot.thinking_end
+        streaming = snapshot.status is MessageStatus.STREAMING
+        with database.transaction(self._db, self.path, "save the answer"):
+            cursor = self._db.execute(
+                "UPDATE messages SET text = ?, reasoning = ?, waits = ?, thinking_end_reason = ?, "
+                "thinking_end_token = ?, thinking_end_offset = ?, stats = ?, budget_adjusted = ?, "
+                "status = ?, finish_reason = ?, error = ?, updated = ?, "
+                "writer = CASE WHEN ? THEN writer END WHERE id = ? AND role = 'assistant'",
+                (
+                    snapshot.text,
+                    snapshot.reasoning,
+                    codec.dumps(snapshot.waits) or "[]",
+                    None if end is None else end.reason.value,
+                    None if end is None else end.at_token,
+                    None if end is None else end.offset,
+                    codec.dumps(snapshot.stats),
+                    codec.dumps(snapshot.budget_adjusted),
+                    snapshot.status.value,
+                    None if snapshot.finish_reason is None else snapshot.finish_reason.value,
+                    codec.dumps(snapshot.error),
+                    now,
+                    streaming,
+                    message_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise NotFoundError(f"There is no answer {message_id} to save.")
+            if not streaming:
+                self._db.execute(
+                    "UPDATE conversations SET updated = ? "
+                    "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
+                    (now, message_id),
+                )
+
+    # -- export and import ----------------------------------------------------
+
+    def export_json(self, conversation_id: int, *, reasoning: bool = True) -> str:
+        """The conversation as a versioned JSON document (:meth:`import_json` reads it)."""
+        conversation = self.conversation(conversation_id)
+        return export.to_json(conversation, self.messages(conversation_id), reasoning=reasoning)
+
+    def export_markdown(self, conversation_id: int, *, reasoning: bool = True) -> str:
+        """The conversation as Markdown, reasoning as quoted blocks if ``reasoning``."""
+        conversation = self.conversation(conversation_id)
+        return export.to_markdown(conversation, self.messages(conversation_id), reasoning=reasoning)
+
+    def import_json(self, text: str | bytes) -> Conversation:
+        """Add the conversation in a JSON export as a new one; all of it or nothing.
+
+        Raises :class:`~s1desk.store.errors.ImportFormatError` for a malformed
+        file, saying what is wrong and where; the store is left unchanged.
+        """
+        conversation, messages = importer.parse_export(text)
+        return self.insert_conversation(conversation, messages)
+
+    # -- search -------------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 50, offset: int = 0) -> list[SearchHit]:
+        """Messages whose question, answer or reasoning match ``query``, newest first.
+
+        Conversations in the trash are left out. See :func:`s1desk.store.search.fts_query`
+        for what the query may hold.
+        """
+        with database.errors(self.path, "search the history"):
+            return fts.search(self._db, query, limit=limit, offset=offset)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _require(self, conversation_id: int) -> Conversation:
+        row = self._db.execute(
+            f"SELECT {_CONVERSATION} FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no conversation {conversation_id}.")
+        return _conversation(row)
+
+    def _next_position(self, conversation_id: int) -> int:
+        row = self._db.execute(
+            "SELECT coalesce(max(position) + 1, 0) FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def _touch(self, conversation_id: int, now: float) -> None:
+        self._db.execute(
+            "UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id)
+        )
+
+    def insert_conversation(
+        self, conversation: Conversation, messages: Sequence[Message]
+    ) -> Conversation:
+        """Add a whole conversation at once (an import), keeping its timestamps.
+
+        Ids in the arguments are ignored; new ones are given. All or nothing.
+        """
+        with database.transaction(self._db, self.path, "import the conversation"):
+            cursor = self._db.execute(
+                "INSERT INTO conversations (title, created, updated, backend, model) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    conversation.title,
+                    codec.timestamp(conversation.created),
+                    codec.timestamp(conversation.updated),
+                    conversation.backend,
+                    conversation.model,
+                ),
+            )
+            new_id = cursor.lastrowid
+            for position, m in enumerate(messages):
+                end = m.thinking_end
+                status = (
+                    MessageStatus.INTERRUPTED if m.status is MessageStatus.STREAMING else m.status
+                )
+                self._db.execute(
+                    "INSERT INTO messages (conversation_id, position, role, text, reasoning, "
+                    "waits, thinking_end_reason, thinking_end_token, thinking_end_offset, "
+                    "policy, sampler, stats, budget_adjusted, backend, model, status, "
+                    "finish_reason, error, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new_id,
+                        position,
+                        m.role,
+                        m.text,
+                        m.reasoning,
+                        codec.dumps(m.waits) or "[]",
+                        None if end is None else end.reason.value,
+                        None if end is None else end.at_token,
+                        None if end is None else end.offset,
+                        codec.dumps(m.policy),
+                        codec.dumps(m.sampler),
+                        codec.dumps(m.stats),
+                        codec.dumps(m.budget_adjusted),
+                        m.backend,
+                        m.model,
+                        status.value,
+                        None if m.finish_reason is None else m.finish_reason.value,
+                        codec.dumps(m.error),
+                        codec.timestamp(m.created),
+                        codec.timestamp(m.updated),
+                    ),
+                )
+        assert new_id is not None
+        return self.conversation(new_id)
