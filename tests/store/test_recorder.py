@@ -1,0 +1,146 @@
+"""The recorder writes a streamed answer in batches and marks how it ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from store.recording import generation
+
+from s1desk.events import (
+    AnswerText,
+    BudgetAdjusted,
+    Done,
+    ErrorEvent,
+    ThinkingEnd,
+    ThinkingText,
+    WaitInjected,
+)
+from s1desk.store import HistoryStore, Message, MessageRecorder, MessageStatus, StoreFullError
+from s1desk.thinking.machine import CloseReason, FinishReason
+
+
+class Clock:
+    """Time that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def saved(path: Path, message_id: int) -> Message:
+    """The message as another reader of the database sees it now."""
+    with HistoryStore.open(path, read_only=True) as reader:
+        return reader.message(message_id)
+
+
+def test_writes_in_batches_by_count(store: HistoryStore, db_path: Path) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=3, flush_seconds=60)
+    assert saved(db_path, recorder.message_id).status is MessageStatus.STREAMING
+    recorder.feed(ThinkingText("a"))
+    recorder.feed(ThinkingText("b"))
+    assert saved(db_path, recorder.message_id).reasoning == ""
+    assert recorder.pending == 2
+    recorder.feed(ThinkingText("c"))
+    assert saved(db_path, recorder.message_id).reasoning == "abc"
+    assert recorder.pending == 0
+    recorder.close()
+
+
+def test_writes_in_batches_by_time(store: HistoryStore, db_path: Path) -> None:
+    clock = Clock()
+    conversation = store.create_conversation()
+    message_id = store.start_answer(conversation.id).message_id
+    recorder = MessageRecorder(store, message_id, flush_seconds=0.5, flush_events=1000, clock=clock)
+    recorder.feed(ThinkingText("slow "))
+    clock.now = 0.4
+    recorder.feed(ThinkingText("thoughts"))
+    assert saved(db_path, recorder.message_id).reasoning == ""
+    clock.now = 0.5
+    recorder.feed(ThinkingText("!"))
+    assert saved(db_path, recorder.message_id).reasoning == "slow thoughts!"
+    recorder.feed(ThinkingText(" more"))
+    recorder.flush_if_due()  # not due yet
+    assert recorder.pending == 1
+    clock.now = 1.2
+    recorder.flush_if_due()  # a timer's call while the stream stalls
+    assert saved(db_path, recorder.message_id).reasoning == "slow thoughts! more"
+    recorder.close()
+
+
+def test_end_of_thinking_and_done_write_at_once(store: HistoryStore, db_path: Path) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=1000, flush_seconds=60)
+    recorder.feed(ThinkingText("think"))
+    recorder.feed(ThinkingEnd(CloseReason.CAP, 4))
+    message = saved(db_path, recorder.message_id)
+    assert message.reasoning == "think"
+    assert message.thinking_end is not None
+    assert message.thinking_end.reason is CloseReason.CAP
+    recorder.feed(AnswerText("Final Answer: 3"))
+    assert saved(db_path, recorder.message_id).text == ""
+    recorder.feed(Done(FinishReason.STOP))
+    message = saved(db_path, recorder.message_id)
+    assert (message.text, message.status) == ("Final Answer: 3", MessageStatus.COMPLETE)
+    assert recorder.finished
+
+
+def test_a_cancelled_generation_is_interrupted(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    with store.start_answer(conversation.id) as recorder:
+        for event in generation(finish=FinishReason.CANCELLED):
+            recorder.feed(event)
+    message = store.message(recorder.message_id)
+    assert message.status is MessageStatus.INTERRUPTED
+    assert message.finish_reason is FinishReason.CANCELLED
+    assert message.text == "The answer is 42."
+
+
+def test_an_abandoned_stream_is_interrupted(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    with store.start_answer(conversation.id) as recorder:
+        recorder.feed(ThinkingText("half a thou"))
+    message = store.message(recorder.message_id)
+    assert message.status is MessageStatus.INTERRUPTED
+    assert message.reasoning == "half a thou"
+    assert message.finish_reason is None
+    assert len(store.search("thou")) == 1  # indexed once no longer streaming
+
+
+def test_an_error_is_kept_with_what_came_before(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    with store.start_answer(conversation.id) as recorder:
+        recorder.feed(BudgetAdjusted(100, 0, "lowered to fit"))
+        recorder.feed(WaitInjected("Wait", 0, 1))
+        recorder.feed(AnswerText("partial"))
+        recorder.feed(ErrorEvent("the model crashed", "backend"))
+        recorder.feed(AnswerText("ignored: nothing follows an error"))
+    message = store.message(recorder.message_id)
+    assert message.status is MessageStatus.ERROR
+    assert message.error == ErrorEvent("the model crashed", "backend")
+    assert message.budget_adjusted == BudgetAdjusted(100, 0, "lowered to fit")
+    assert message.text == "partial"
+    assert message.reasoning == "Wait"
+
+
+def test_a_full_disk_loses_nothing_fed(store: HistoryStore, db_path: Path) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=1)
+    recorder.feed(ThinkingText("kept before the disk filled. "))
+    # Provoke SQLITE_FULL for real: cap the file at the pages it has now.
+    db = store._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    chunk = "x" * 20_000
+    with pytest.raises(StoreFullError, match="full"):
+        recorder.feed(ThinkingText(chunk))
+    assert saved(db_path, recorder.message_id).reasoning == "kept before the disk filled. "
+    assert recorder.pending == 1
+    db.execute("PRAGMA max_page_count = 1073741823")
+    recorder.feed(Done(FinishReason.STOP))
+    message = saved(db_path, recorder.message_id)
+    assert message.reasoning == "kept before the disk filled. " + chunk
+    assert message.status is MessageStatus.COMPLETE
