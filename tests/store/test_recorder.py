@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from store.recording import generation
 
+from s1desk.backends.base import GenerationRequest
+from s1desk.backends.local import LocalBackend
+from s1desk.backends.local_config import LocalModelConfig
 from s1desk.events import (
     AnswerText,
     BudgetAdjusted,
     Done,
     ErrorEvent,
+    StreamEvent,
     ThinkingEnd,
     ThinkingText,
     WaitInjected,
 )
 from s1desk.store import HistoryStore, Message, MessageRecorder, MessageStatus, StoreFullError
 from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+from support.events import Transcript
 
 
 class Clock:
@@ -144,3 +151,39 @@ def test_a_full_disk_loses_nothing_fed(store: HistoryStore, db_path: Path) -> No
     message = saved(db_path, recorder.message_id)
     assert message.reasoning == "kept before the disk filled. " + chunk
     assert message.status is MessageStatus.COMPLETE
+
+
+@pytest.mark.model
+def test_a_real_generation_is_recorded_exactly(
+    store: HistoryStore, runner: asyncio.Runner, model_path: Path
+) -> None:
+    """Offsets of each Wait and of the end of thinking point into the stored reasoning."""
+    policy = BudgetPolicy(max_thinking=48, min_thinking=40, max_waits=3, max_answer=24)
+    question = "What is 2+2? Reply with just the number."
+
+    async def generate() -> list[StreamEvent]:
+        async with await LocalBackend.load(LocalModelConfig(path=model_path, n_ctx=1024)) as llm:
+            return [e async for e in llm.stream(GenerationRequest(question, policy=policy))]
+
+    events = runner.run(generate())
+    transcript = Transcript(events)
+    conversation = store.create_conversation()
+    store.add_question(conversation.id, question)
+    with store.start_answer(conversation.id, policy=policy, backend="local") as recorder:
+        for event in events:
+            recorder.feed(event)
+    message = store.message(recorder.message_id)
+    assert message.status is MessageStatus.COMPLETE
+    assert message.reasoning == transcript.reasoning
+    assert message.text == transcript.answer
+    assert message.stats == transcript.stats
+    assert transcript.waits, "the minimum should have forced at least one Wait"
+    assert [(w.index, w.at_token) for w in message.waits] == [
+        (w.index, w.at) for w in transcript.waits
+    ]
+    for mark in message.waits:
+        assert message.reasoning[mark.offset :].startswith(mark.text)
+    assert message.thinking_end is not None
+    assert message.thinking_end.at_token == transcript.thinking_end.thinking_tokens
+    assert message.thinking_end.offset == len(message.reasoning)
+    assert message.policy == policy

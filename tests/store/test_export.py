@@ -1,0 +1,163 @@
+"""Export to Markdown and JSON, with or without reasoning; import JSON back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store.recording import generation, record
+
+from s1desk.events import ErrorEvent, ThinkingText
+from s1desk.store import HistoryStore, ImportFormatError, Message, MessageStatus
+from s1desk.store.export import SCHEMA, VERSION
+from s1desk.thinking.machine import FinishReason
+
+REASONING = ("Consider $x^2$ and <b>bold</b> claims; ", "check the limit.")
+
+
+@pytest.fixture
+def conversation_id(store: HistoryStore) -> int:
+    conversation = record(
+        store, "What is $\\int_0^1 x^2\\,dx$?", generation(REASONING, ("It is $1/3$.",))
+    )
+    record(store, "And with `code`?", generation(finish=FinishReason.CANCELLED), conversation)
+    store.add_question(conversation.id, "Third, failing")
+    with store.start_answer(conversation.id) as recorder:
+        recorder.feed(ThinkingText("Hmm"))
+        recorder.feed(ErrorEvent("the server went away", "connection"))
+    return conversation.id
+
+
+def comparable(messages: list[Message]) -> list[Message]:
+    return [dataclasses.replace(m, id=0, conversation_id=0) for m in messages]
+
+
+def test_json_round_trip_is_exact(store: HistoryStore, conversation_id: int) -> None:
+    exported = store.export_json(conversation_id)
+    imported = store.import_json(exported)
+    assert imported.id != conversation_id
+    original = store.conversation(conversation_id)
+    assert dataclasses.replace(imported, id=original.id) == original
+    assert comparable(store.messages(imported.id)) == comparable(store.messages(conversation_id))
+    assert store.export_json(imported.id) == exported
+
+
+def test_json_round_trip_through_a_file_and_another_store(
+    store: HistoryStore, conversation_id: int, tmp_path: Path
+) -> None:
+    file = tmp_path / "conversation.json"
+    file.write_bytes(store.export_json(conversation_id).encode())
+    with HistoryStore.open(tmp_path / "other.sqlite3") as other:
+        imported = other.import_json(file.read_bytes())
+        assert comparable(other.messages(imported.id)) == comparable(
+            store.messages(conversation_id)
+        )
+        assert len(other.search("limit")) == 1  # the imported reasoning is searchable
+
+
+def test_json_without_reasoning(store: HistoryStore, conversation_id: int) -> None:
+    document = json.loads(store.export_json(conversation_id, reasoning=False))
+    assert document["schema"] == SCHEMA
+    assert document["version"] == VERSION
+    assert document["reasoning_included"] is False
+    text = json.dumps(document)
+    assert "check the limit" not in text
+    assert "It is $1/3$." in text
+    answer = document["messages"][1]
+    assert {"reasoning", "waits", "thinking_end"}.isdisjoint(answer)
+    assert answer["policy"]["min_thinking"] == 50
+    imported = store.import_json(json.dumps(document))
+    answers = [m for m in store.messages(imported.id) if m.role == "assistant"]
+    assert [m.reasoning for m in answers] == ["", "", ""]
+    assert [m.text for m in answers] == ["It is $1/3$.", "The answer is 42.", ""]
+    assert [m.status for m in answers] == [
+        MessageStatus.COMPLETE,
+        MessageStatus.INTERRUPTED,
+        MessageStatus.ERROR,
+    ]
+
+
+def test_markdown_with_reasoning(store: HistoryStore, conversation_id: int) -> None:
+    markdown = store.export_markdown(conversation_id)
+    assert markdown.startswith("# What is $\\int_0^1 x^2\\,dx$?\n")
+    assert "## Question\n\nWhat is $\\int_0^1 x^2\\,dx$?\n" in markdown
+    assert "> **Reasoning** (7 thinking tokens, extended 1× with “Wait”)" in markdown
+    assert "> Consider $x^2$ and <b>bold</b> claims; Waitcheck the limit." in markdown
+    assert "\nIt is $1/3$.\n" in markdown
+    assert "*This answer was interrupted before it finished.*" in markdown
+    assert "*The answer failed: the server went away*" in markdown
+    assert markdown.index("It is $1/3$.") < markdown.index("And with `code`?")
+
+
+def test_markdown_without_reasoning(store: HistoryStore, conversation_id: int) -> None:
+    markdown = store.export_markdown(conversation_id, reasoning=False)
+    assert "Reasoning" not in markdown
+    assert "check the limit" not in markdown
+    assert "It is $1/3$." in markdown
+
+
+def _export(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.export_json(conversation_id))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: "{not json", r"not valid JSON: .* line 1, column 2"),
+        (lambda d: b"\xff\xfe\x00garbage", "not UTF-8|not valid JSON"),
+        (lambda d: json.dumps([1, 2]), "not an s1desk conversation export"),
+        (lambda d: json.dumps({**d, "schema": "other"}), "not an s1desk conversation export"),
+        (lambda d: json.dumps({**d, "version": 99}), "version 99, newer than this s1desk"),
+        (lambda d: json.dumps({**d, "version": "1"}), 'no valid "version"'),
+        (lambda d: json.dumps({**d, "messages": {}}), "messages: expected a list"),
+        (
+            lambda d: json.dumps({**d, "conversation": {**d["conversation"], "created": "soon"}}),
+            r"conversation.created: not an ISO 8601 time: 'soon'",
+        ),
+        (
+            lambda d: json.dumps({**d, "messages": [{**d["messages"][0], "role": "bot"}]}),
+            r"messages\[0\].role: expected 'user' or 'assistant', got 'bot'",
+        ),
+        (
+            lambda d: json.dumps({**d, "messages": [{**d["messages"][1], "text": 3}]}),
+            r"messages\[0\].text: expected a string, got 3",
+        ),
+        (
+            lambda d: json.dumps(
+                {**d, "messages": [{**d["messages"][1], "policy": {"max_thinking": -1}}]}
+            ),
+            r"messages\[0\].policy: maximum thinking must be 0 or more",
+        ),
+        (
+            lambda d: json.dumps(
+                {**d, "messages": [{**d["messages"][1], "stats": {"waits": "many"}}]}
+            ),
+            r"messages\[0\].stats.waits: expected an integer, got 'many'",
+        ),
+        (
+            lambda d: json.dumps(
+                {**d, "messages": [{**d["messages"][1], "waits": [{"index": 1}]}]}
+            ),
+            r"messages\[0\].waits\[0\]: .*missing",
+        ),
+        (
+            lambda d: json.dumps({**d, "messages": [{**d["messages"][1], "reasoning": "ab"}]}),
+            r"messages\[0\]: a mark at character \d+ lies outside the reasoning \(2 characters\)",
+        ),
+        (
+            lambda d: json.dumps({**d, "messages": [{**d["messages"][1], "colour": "red"}]}),
+            r"messages\[0\]: unknown field\(s\) colour",
+        ),
+    ],
+)
+def test_malformed_files_are_refused_clearly(
+    store: HistoryStore, conversation_id: int, damage: Any, message: str
+) -> None:
+    before = store.count_conversations()
+    with pytest.raises(ImportFormatError, match=message):
+        store.import_json(damage(_export(store, conversation_id)))
+    assert store.count_conversations() == before  # nothing half-imported

@@ -1,0 +1,60 @@
+"""Writer leases tell a live writing process from a dead one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from s1desk.events import ThinkingText
+from s1desk.store import HistoryStore, MessageStatus
+from s1desk.store.lease import WriterLease, is_alive, sweep
+
+
+def test_a_held_lease_is_alive_and_a_released_one_is_not(tmp_path: Path) -> None:
+    lease = WriterLease(tmp_path)
+    assert is_alive(tmp_path, lease.id)
+    sweep(tmp_path)  # a live lease survives the sweep
+    assert is_alive(tmp_path, lease.id)
+    lease.release()
+    assert not is_alive(tmp_path, lease.id)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lease_dies_with_its_process(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from s1desk.store.lease import WriterLease; "
+        "lease = WriterLease(Path(sys.argv[1])); print(lease.id, flush=True); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdin is not None
+    writer = child.stdout.readline().strip()
+    assert is_alive(tmp_path, writer)
+    child.kill()
+    child.wait()
+    child.stdout.close()
+    child.stdin.close()
+    assert not is_alive(tmp_path, writer)
+    sweep(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_live_writers_message_is_left_streaming(db_path: Path) -> None:
+    with HistoryStore.open(db_path) as writer:
+        conversation = writer.create_conversation()
+        recorder = writer.start_answer(conversation.id, flush_events=1)
+        recorder.feed(ThinkingText("still thinking"))
+        with HistoryStore.open(db_path) as other:  # e.g. a second window
+            assert other.recover_interrupted() == 0
+            assert other.message(recorder.message_id).status is MessageStatus.STREAMING
+        # The writing store closes without finishing the message (its process ends).
+    with HistoryStore.open(db_path) as later:
+        message = later.message(recorder.message_id)
+        assert message.status is MessageStatus.INTERRUPTED
+        assert message.reasoning == "still thinking"
