@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -40,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"s1desk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", description="without a COMMAND, the desktop app opens"
+    )
 
     ask = sub.add_parser(
         "ask",
@@ -170,6 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.command is None:
+        # The desktop app. Imported by name so the headless CLI never loads Qt
+        # (the core's import contract forbids it); s1desk.ui is optional here.
+        app = importlib.import_module("s1desk.ui.app")
+        code: int = app.main(sys.argv[:1])
+        return code
     if args.command != "ask":
         parser.print_help()
         return EXIT_OK

@@ -1,0 +1,66 @@
+"""One-line texts about a message: the thinking summary and the statistics."""
+
+from __future__ import annotations
+
+from s1desk.chat.message import AssistantMessage, Phase
+from s1desk.thinking.machine import CloseReason, FinishReason
+
+
+def tokens(n: int) -> str:
+    """``1530`` -> ``"1,530"``."""
+    return f"{n:,}"
+
+
+def thinking_summary(message: AssistantMessage) -> str:
+    """``Thinking… 812 / 4,000 tokens`` while it thinks, then
+    ``Thought for 12.4 s · 1,530 tokens · 2 × Wait``."""
+    budget = message.policy.max_thinking
+    if message.phase in (Phase.WAITING, Phase.THINKING):
+        if message.phase is Phase.WAITING:
+            return "Reading the prompt…"
+        return f"Thinking… {tokens(message.thinking_tokens)} / {tokens(budget)} tokens"
+    if message.close_reason is CloseReason.NONE or (
+        message.close_reason is None and message.thinking_tokens == 0
+    ):
+        return "Answered without thinking"
+    parts = [
+        f"Thought for {message.thinking_seconds:.1f} s",
+        f"{tokens(message.thinking_tokens)} tokens",
+    ]
+    if message.waits:
+        parts.append(f"{message.waits} × Wait")
+    if message.close_reason is CloseReason.CAP:
+        parts.append("cut at budget")
+    elif message.close_reason is None:
+        parts.append("stopped" if message.finish_reason is FinishReason.CANCELLED else "unfinished")
+    return " · ".join(parts)
+
+
+def stats_line(message: AssistantMessage) -> str:
+    """``23.5 tokens/s · 1,530 thinking + 212 answer tokens · first token 0.41 s``."""
+    s = message.stats
+    if s is None:
+        return ""
+    parts = [
+        f"{s.tokens_per_second:.1f} tokens/s",
+        f"{tokens(s.thinking_tokens)} thinking + {tokens(s.answer_tokens)} answer tokens",
+        f"first token {s.time_to_first_token_s:.2f} s",
+        f"{s.total_s:.1f} s in all",
+    ]
+    if s.cached_prompt_tokens:
+        parts.append(f"{tokens(s.cached_prompt_tokens)} prompt tokens cached")
+    return " · ".join(parts)
+
+
+def finish_note(message: AssistantMessage) -> str:
+    """A short note when a message did not end normally, else ``""``."""
+    if message.error:
+        return f"Error: {message.error}"
+    match message.finish_reason:
+        case FinishReason.CANCELLED:
+            return "Stopped."
+        case FinishReason.LENGTH:
+            return "The answer reached its token limit."
+        case FinishReason.CONTEXT_FULL:
+            return "The context window is full."
+    return ""

@@ -1,0 +1,1 @@
+"""Turning model output into safe HTML for the transcript (no Qt)."""
