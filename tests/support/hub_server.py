@@ -88,6 +88,7 @@ class HubState:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    _sent = 0
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -210,8 +211,14 @@ class _Handler(BaseHTTPRequestHandler):
             hook()
         with state.lock:
             drop = state.drop_after.pop(filename, None)
-        sent = self._send_body(state, hosted, start, size - start, drop, filename in state.corrupt)
-        self._record(state, status, sent)
+        self._sent = 0
+        try:
+            self._send_body(state, hosted, start, size - start, drop, filename in state.corrupt)
+        except (ConnectionError, OSError):  # the client went away (pause, cancel)
+            self.close_connection = True
+            self._record(state, status, self._sent)
+            return
+        self._record(state, status, self._sent)
         if drop is not None:
             self.close_connection = True
             self.connection.shutdown(2)
@@ -224,32 +231,32 @@ class _Handler(BaseHTTPRequestHandler):
         count: int,
         drop: int | None,
         corrupt: bool,
-    ) -> int:
+    ) -> None:
         limit = count if drop is None else min(count, max(drop - start, 0))
         self.wfile.flush()
         with hosted.source.open("rb") as fh:
             offset = hosted.offset + start
             if not corrupt and state.throttle_bytes_per_s is None:
-                sent = 0
-                while sent < limit:
-                    n = os.sendfile(self.connection.fileno(), fh.fileno(), offset + sent, limit - sent)
+                while self._sent < limit:
+                    n = os.sendfile(
+                        self.connection.fileno(), fh.fileno(), offset + self._sent,
+                        limit - self._sent,
+                    )  # fmt: skip
                     if n == 0:
                         break
-                    sent += n
-                return sent
+                    self._sent += n
+                return
             fh.seek(offset)
-            sent = 0
-            while sent < limit:
-                chunk = fh.read(min(limit - sent, 1 << 20))
+            while self._sent < limit:
+                chunk = fh.read(min(limit - self._sent, 1 << 20))
                 if not chunk:
                     break
                 if corrupt:
                     chunk = bytes(b ^ 0x5A for b in chunk[:64]) + chunk[64:]
                 self.wfile.write(chunk)
-                sent += len(chunk)
+                self._sent += len(chunk)
                 if state.throttle_bytes_per_s:
                     threading.Event().wait(len(chunk) / state.throttle_bytes_per_s)
-            return sent
 
     def _siblings(self, state: HubState, repo_id: str) -> list[dict[str, Any]]:
         out = []
