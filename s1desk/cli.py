@@ -18,6 +18,8 @@ from s1desk.backends.base import GenerationRequest
 from s1desk.backends.cancel import CancelToken
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import DEFAULT_CONTEXT, LocalModelConfig
+from s1desk.backends.remote import RemoteBackend
+from s1desk.backends.remote_config import DEFAULT_READ_TIMEOUT, ApiKey, RemoteServerConfig
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
 from s1desk.sampling import SamplerSettings
@@ -53,9 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question; '-' reads it from standard input")
     ask.add_argument(
         "--model",
-        type=Path,
-        default=os.environ.get("S1DESK_MODEL"),
-        help="path of a GGUF model (default: $S1DESK_MODEL)",
+        default=None,
+        help="path of a GGUF model (default: $S1DESK_MODEL); with --remote, the served "
+        "model name (default: the server's only model)",
+    )
+    remote = ask.add_argument_group("remote server (vLLM or another OpenAI-compatible server)")
+    remote.add_argument("--remote", metavar="URL", help="run on the server at URL, not locally")
+    remote.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        default=None,
+        help="read the API key from environment variable VAR (default: S1DESK_API_KEY if set)",
+    )
+    remote.add_argument(
+        "--no-verify-tls", action="store_true", help="accept any TLS certificate (trusted servers)"
+    )
+    remote.add_argument(
+        "--read-timeout",
+        type=float,
+        default=DEFAULT_READ_TIMEOUT,
+        help="seconds without data before a stream counts as stalled (default: %(default)s)",
     )
     budget = ask.add_argument_group("thinking budget (tokens)")
     budget.add_argument(
@@ -138,9 +157,6 @@ async def _ask(args: argparse.Namespace) -> int:
         repeat_penalty=args.repeat_penalty,
         seed=args.seed,
     )
-    config = LocalModelConfig(
-        path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads
-    )
     renderer: JsonRenderer | TextRenderer
     if args.json:
         renderer = JsonRenderer(sys.stdout)
@@ -156,7 +172,25 @@ async def _ask(args: argparse.Namespace) -> int:
         question=question, system_prompt=args.system, policy=policy, sampler=sampler
     )
     code = EXIT_ERROR
-    async with await LocalBackend.load(config) as backend:
+    backend: LocalBackend | RemoteBackend
+    if args.remote:
+        remote = RemoteServerConfig(
+            base_url=args.remote,
+            model=args.model or "",
+            verify_tls=not args.no_verify_tls,
+            read_timeout=args.read_timeout,
+            context_length=args.ctx,
+        )
+        backend = await RemoteBackend.connect(remote, args.api_key)
+    else:
+        config = LocalModelConfig(
+            path=Path(args.model),
+            n_ctx=args.ctx,
+            n_gpu_layers=args.gpu_layers,
+            n_threads=args.threads,
+        )
+        backend = await LocalBackend.load(config)
+    async with backend:
         async for event in backend.stream(request, cancel):
             renderer.show(event)
             if isinstance(event, Done):
@@ -182,8 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "ask":
         parser.print_help()
         return EXIT_OK
-    if args.model is None:
-        parser.error("no model: pass --model PATH or set S1DESK_MODEL")
+    if args.remote:
+        args.api_key = _api_key(parser, args.api_key_env)
+    else:
+        args.model = args.model or os.environ.get("S1DESK_MODEL")
+        if args.model is None:
+            parser.error("no model: pass --model PATH or set S1DESK_MODEL (or --remote URL)")
     try:
         return asyncio.run(_ask(args))
     except S1DeskError as exc:
@@ -192,6 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stderr.write(f"Error: {exc}\n")
         return EXIT_ERROR
+
+
+def _api_key(parser: argparse.ArgumentParser, variable: str | None) -> ApiKey | None:
+    """The key from ``variable`` (an error if unset or empty), else ``S1DESK_API_KEY``."""
+    value = os.environ.get(variable or "S1DESK_API_KEY", "")
+    if variable and not value:
+        parser.error(f"--api-key-env: the environment variable {variable} is not set or empty")
+    return ApiKey(value) if value else None
 
 
 if __name__ == "__main__":
