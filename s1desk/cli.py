@@ -20,6 +20,7 @@ from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import DEFAULT_CONTEXT, LocalModelConfig
 from s1desk.backends.remote import RemoteBackend
 from s1desk.backends.remote_config import DEFAULT_READ_TIMEOUT, ApiKey, RemoteServerConfig
+from s1desk.cli_models import add_models_parser, run_models
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
 from s1desk.sampling import SamplerSettings
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--hide-thinking", action="store_true", help="print only the answer (text mode)"
     )
+    add_models_parser(sub)
     return parser
 
 
@@ -213,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = importlib.import_module("s1desk.ui.app")
         code: int = app.main(sys.argv[:1])
         return code
+    if args.command == "models":
+        return run_models(args)
     if args.command != "ask":
         parser.print_help()
         return EXIT_OK
