@@ -29,12 +29,15 @@ QUESTION = "What is 2+2? Reply with just the number."
 
 
 def long_history(min_tokens: int, backend: LocalBackend) -> list[Turn]:
-    lines = [
-        f"Note {i}: measurement {i * 7 % 13} was recorded at station {i % 5}." for i in range(400)
-    ]
+    lines: list[str] = []
+    i = 0
+    while len(backend.session.tokenize("\n".join(lines))) < min_tokens:
+        lines.extend(
+            f"Note {j}: measurement {j * 7 % 13} was recorded at station {j % 5}."
+            for j in range(i, i + 20)
+        )
+        i += 20
     text = "\n".join(lines)
-    while len(backend.session.tokenize(text)) < min_tokens:
-        text += "\n" + text
     return [Turn("user", "Keep these notes for later:\n" + text), Turn("assistant", "Noted.")]
 
 
