@@ -157,7 +157,10 @@ def group_files(
         )
     quants = [
         Quantization(
-            model_id, repo_id, quant, tuple(sorted(files, key=lambda f: parse_gguf_name(f.name).part))
+            model_id,
+            repo_id,
+            quant,
+            tuple(sorted(files, key=lambda f: parse_gguf_name(f.name).part)),
         )
         for quant, files in groups.items()
     ]

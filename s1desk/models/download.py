@@ -32,7 +32,7 @@ import filelock
 from huggingface_hub import constants as hf_constants
 from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 from huggingface_hub.file_download import http_get, repo_folder_name
-from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils._headers import build_hf_headers
 
 from s1desk.models.download_errors import DownloadError, disk_full, explain
 from s1desk.models.download_events import (
@@ -79,7 +79,7 @@ class DownloadRequest:
     endpoint: str | None = None
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     """Raised inside the transfer to stop it (pause or cancel); the partial file stays."""
 
 
@@ -139,7 +139,7 @@ class _Hasher:
 
 
 class _Sink:
-    """The file object ``http_get`` writes into: appends, hashes, reports, and obeys pause/cancel."""
+    """What ``http_get`` writes into: appends, hashes, reports, obeys pause and cancel."""
 
     def __init__(
         self,
@@ -170,7 +170,7 @@ class _Sink:
 
     def write(self, chunk: bytes) -> int:
         if self._control.stopping:
-            raise _Stop
+            raise _StopError
         self._fh.write(chunk)
         self.hasher.update(chunk)
         self.written += len(chunk)
@@ -279,10 +279,8 @@ class _Job:
                     reused=reused,
                 )
             )
-        except _Stop:
-            self.emit(
-                DownloadCancelled(req.repo_id, done=self.done_total, total=self.grand_total)
-            )
+        except _StopError:
+            self.emit(DownloadCancelled(req.repo_id, done=self.done_total, total=self.grand_total))
         except Exception as exc:
             error = explain(exc, req.repo_id, current, self.endpoint)
             log.info("download of %s/%s failed: %s", req.repo_id, current, error, exc_info=exc)
@@ -390,7 +388,7 @@ class _Job:
                     headers=build_hf_headers(token=req.token),
                     expected_size=size,
                     displayed_filename=filename,
-                    tqdm_class=_QuietBar,  # type: ignore[arg-type]
+                    tqdm_class=_QuietBar,
                 )
             except BaseException:
                 sink.hasher.discard()
@@ -546,14 +544,7 @@ class DownloadHandle:
         try:
             while True:
                 outcome: list[DownloadEvent] = []
-
-                def collect(event: DownloadEvent) -> None:
-                    if isinstance(event, _FINAL):
-                        outcome.append(event)
-                    else:
-                        self._emit(event)
-
-                _Job(self.request, self._control, collect).run()
+                _Job(self.request, self._control, self._collector(outcome)).run()
                 final = outcome[-1]
                 if (
                     isinstance(final, DownloadCancelled)
@@ -571,6 +562,17 @@ class DownloadHandle:
         except BaseException as exc:  # never leave a waiter hanging
             self._finish(DownloadFailed(self.request.repo_id, f"internal error: {exc}", "other"))
             raise
+
+    def _collector(self, outcome: list[DownloadEvent]) -> Callable[[DownloadEvent], None]:
+        """Pass progress on; keep the job's final event for :meth:`_run` to decide on."""
+
+        def collect(event: DownloadEvent) -> None:
+            if isinstance(event, _FINAL):
+                outcome.append(event)
+            else:
+                self._emit(event)
+
+        return collect
 
     def _finish(self, event: DownloadEvent) -> None:
         self._final = event

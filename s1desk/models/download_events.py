@@ -62,4 +62,6 @@ class DownloadFailed:
     kind: str
 
 
-DownloadEvent = DownloadProgress | DownloadPaused | DownloadFinished | DownloadCancelled | DownloadFailed
+DownloadEvent = (
+    DownloadProgress | DownloadPaused | DownloadFinished | DownloadCancelled | DownloadFailed
+)

@@ -117,7 +117,8 @@ def add_model(path: Path) -> LocalModel:
     if path not in files:
         files.append(path)
         _save(files)
-    return describe(path, "added") if info else describe(path, "added")
+    log.info("added %s (%s)", path, info.quantization)
+    return describe(path, "added")
 
 
 def remove_model(model: LocalModel) -> list[Path]:
@@ -149,8 +150,7 @@ def _still_linked(blob: Path, near: Path) -> bool:
     if repo_dir is None:
         return False
     return any(
-        link.is_symlink() and link.resolve() == blob
-        for link in (repo_dir / "snapshots").rglob("*")
+        link.is_symlink() and link.resolve() == blob for link in (repo_dir / "snapshots").rglob("*")
     )
 
 

@@ -23,7 +23,7 @@ def hub(model_path: Path) -> Iterator[HubServer]:
 
 
 @pytest.fixture
-def hub_state(hub: HubServer, model_path: Path) -> Iterator[HubState]:
+def hub_state(hub: HubServer, model_path: Path) -> HubState:
     """The server's state, reset for each test: one repository with the real test model."""
     state = hub.state
     with state.lock:
@@ -41,7 +41,7 @@ def hub_state(hub: HubServer, model_path: Path) -> Iterator[HubState]:
         state.before_body = {}
         state.throttle_bytes_per_s = None
         state.log = []
-    yield state
+    return state
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def main() -> None:
     buffers: dict[str, float] = {}
     for _where, kind, mib in _BUFFER.findall(text):
         buffers[kind] = buffers.get(kind, 0.0) + float(mib) * 2**20
-    print(json.dumps({"n_ctx": n_ctx, "rss_growth": after - before, "buffers": buffers}))
+    result = {"n_ctx": n_ctx, "rss_growth": after - before, "buffers": buffers}
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

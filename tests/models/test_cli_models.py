@@ -26,8 +26,10 @@ def test_download_list_and_rm(
 ) -> None:
     assert main(["models", "download", "s1.1-1.5B", "Q4_K_M"]) == 0
     out, err = capsys.readouterr()
-    assert "Ready:" in out and CATALOG_FILE in out
-    assert "100.0%" in err and "MB/s" in err
+    assert "Ready:" in out
+    assert CATALOG_FILE in out
+    assert "100.0%" in err
+    assert "MB/s" in err
 
     assert main(["models", "list", "--catalog"]) == 0
     out, _ = capsys.readouterr()
@@ -67,7 +69,9 @@ def test_fit_on_this_machine(hf_env: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Recommended:" in out
 
 
-def test_fit_of_a_local_file(hf_env: Path, model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fit_of_a_local_file(
+    hf_env: Path, model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["models", "fit", str(model_path), "--ctx", "4096"]) == 0
     out, _ = capsys.readouterr()
     assert model_path.name in out
@@ -78,4 +82,5 @@ def test_unknown_quantization_is_a_clear_error(
 ) -> None:
     assert main(["models", "download", "s1.1-1.5B", "Q9_K"]) == 1
     _, err = capsys.readouterr()
-    assert "no quantization 'Q9_K'" in err and "Q4_K_M" in err
+    assert "no quantization 'Q9_K'" in err
+    assert "Q4_K_M" in err

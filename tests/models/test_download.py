@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import scan_cache_dir, try_to_load_from_cache
-
 from models.conftest import MODEL_FILE, REPO, SMALL_FILE, SMALL_SIZE
+
 from s1desk.models.download import DownloadRequest, cached_path, download, start_download
 from s1desk.models.download_errors import DownloadError
 from s1desk.models.download_events import (
@@ -56,13 +56,15 @@ def test_download_completes_verifies_and_lands_in_the_hf_cache(
     assert progress[-1].phase == "verifying"
     assert progress[-1].done == progress[-1].total == SIZE
     assert any(e.speed > 0 for e in progress)
-    assert isinstance(events[-1], DownloadFinished) and not events[-1].reused
+    assert isinstance(events[-1], DownloadFinished)
+    assert not events[-1].reused
     # A second request reuses the cached file without transferring anything.
     before = _bytes_sent(hub_state, MODEL_FILE)
     again: list[DownloadEvent] = []
     assert download(DownloadRequest(REPO, (MODEL_FILE,)), on_event=again.append) == path
     assert _bytes_sent(hub_state, MODEL_FILE) == before
-    assert isinstance(again[-1], DownloadFinished) and again[-1].reused
+    assert isinstance(again[-1], DownloadFinished)
+    assert again[-1].reused
     assert cached_path(REPO, [MODEL_FILE]) == path
 
 
@@ -74,7 +76,8 @@ def test_dropped_connection_resumes_without_starting_over(
     assert _sha256(path) == SHA256
     gets = hub_state.requests_for(MODEL_FILE)
     assert len(gets) == 2
-    assert gets[0].range is None and gets[0].body_bytes == 150 << 20
+    assert gets[0].range is None
+    assert gets[0].body_bytes == 150 << 20
     assert gets[1].range == f"bytes={150 << 20}-"
     assert _bytes_sent(hub_state, MODEL_FILE) < 2 * SIZE
     assert _bytes_sent(hub_state, MODEL_FILE) == SIZE
@@ -97,13 +100,15 @@ def test_pause_then_resume_continues_from_the_partial_file(
     assert halfway.wait(30)
     handle.pause()
     assert paused.wait(30)
-    assert handle.paused and not handle.done
+    assert handle.paused
+    assert not handle.done
     hub_state.throttle_bytes_per_s = None
     handle.resume()
     final = handle.wait(60)
     assert isinstance(final, DownloadFinished)
     gets = hub_state.requests_for(SMALL_FILE)
-    assert len(gets) == 2 and gets[1].range is not None
+    assert len(gets) == 2
+    assert gets[1].range is not None
     start = int(gets[1].range.removeprefix("bytes=").rstrip("-"))
     assert start > 4 << 20
     assert gets[1].body_bytes == SMALL_SIZE - start
@@ -173,9 +178,7 @@ def test_private_repository_without_a_token_says_to_log_in(
     assert hub_state.requests_for(SMALL_FILE)[-1].authorization == "Bearer hf_secret"
 
 
-def test_gated_repository_says_to_accept_the_conditions(
-    hub_state: HubState, hf_env: Path
-) -> None:
+def test_gated_repository_says_to_accept_the_conditions(hub_state: HubState, hf_env: Path) -> None:
     hub_state.gated.add(REPO)
     with pytest.raises(DownloadError, match="gated") as err:
         download(DownloadRequest(REPO, (SMALL_FILE,)))
@@ -183,7 +186,7 @@ def test_gated_repository_says_to_accept_the_conditions(
 
 
 def test_missing_file_is_a_404(hub_state: HubState, hf_env: Path) -> None:
-    with pytest.raises(DownloadError, match="not in .*404") as err:
+    with pytest.raises(DownloadError, match=r"not in .*404") as err:
         download(DownloadRequest(REPO, ("s1-test-Q9_K.gguf",)))
     assert err.value.kind == "not_found"
 

@@ -118,8 +118,10 @@ def test_verdicts_on_a_24_gib_gpu() -> None:
     assert 0 < fits["Q8_0"].gpu_layers < 64
     assert fits["F16"].verdict is Verdict.NO_FIT
     best = recommend(list(fits.values()))
-    assert best is not None and best.verdict is Verdict.GPU
-    assert best.quant is not None and best.quant.quant in ("Q4_K_M", "Q4_K_S", "Q5_K_M")
+    assert best is not None
+    assert best.verdict is Verdict.GPU
+    assert best.quant is not None
+    assert best.quant.quant in ("Q4_K_M", "Q4_K_S", "Q5_K_M")
 
 
 def test_full_context_needs_a_smaller_kv_cache() -> None:
@@ -142,7 +144,8 @@ def test_cpu_only_machine_recommends_a_model_that_fits_in_ram() -> None:
         fits += assess_catalog(m.architecture, m.quantizations, hw, 8192)
     assert all(f.verdict in (Verdict.CPU, Verdict.NO_FIT) for f in fits)
     best = recommend(fits)
-    assert best is not None and best.verdict is Verdict.CPU
+    assert best is not None
+    assert best.verdict is Verdict.CPU
     assert best.estimate.total < 15 * GiB
 
 
@@ -153,8 +156,10 @@ def test_this_machine_is_described_plainly() -> None:
     if gpus:
         assert all(0 <= g.free <= g.total for g in gpus)
     else:
-        assert note is not None and "CPU" in note
-        assert hw.notes and hw.usable_gpus == ()
+        assert note is not None
+        assert "CPU" in note
+        assert hw.notes
+        assert hw.usable_gpus == ()
 
 
 def test_gpu_unused_by_a_cpu_only_build_is_said() -> None:
@@ -164,6 +169,7 @@ def test_gpu_unused_by_a_cpu_only_build_is_said() -> None:
         ram_total=64 * GiB,
         ram_available=64 * GiB,
     )
-    assert hw.usable_gpus == () and hw.gpu_free == 0
+    assert hw.usable_gpus == ()
+    assert hw.gpu_free == 0
     arch = load_catalog().model("s1.1-1.5B").architecture
     assert assess(arch, 1 * GiB, hw, 8192).verdict is Verdict.CPU

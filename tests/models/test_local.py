@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from models.conftest import MODEL_FILE, REPO
+
 from s1desk.errors import ModelLoadError
 from s1desk.models.download import DownloadRequest, download
 from s1desk.models.local import add_model, find_model, list_local_models, remove_model
@@ -50,7 +50,8 @@ def test_removing_a_cached_model_deletes_its_blob_and_an_added_one_is_only_forgo
     cached = find_model(MODEL_FILE, models)
     blob = cached.path.resolve()
     deleted = remove_model(cached)
-    assert cached.path in deleted and blob in deleted
+    assert cached.path in deleted
+    assert blob in deleted
     assert not blob.exists()
     mine = find_model("mine.gguf", list_local_models())
     assert remove_model(mine) == []
@@ -58,10 +59,13 @@ def test_removing_a_cached_model_deletes_its_blob_and_an_added_one_is_only_forgo
     assert list_local_models() == []
 
 
-def test_split_gguf_is_one_model_with_its_parts(hf_env: Path, model_path: Path, tmp_path: Path) -> None:
+def test_split_gguf_is_one_model_with_its_parts(
+    hf_env: Path, model_path: Path, tmp_path: Path
+) -> None:
     first = tmp_path / "s1-test-Q4_K_M-00001-of-00002.gguf"
     shutil.copyfile(model_path, first)
     add_model(first)
     [model] = list_local_models()
     assert model.parts == 2
-    assert model.problem is not None and "00002-of-00002" in model.problem
+    assert model.problem is not None
+    assert "00002-of-00002" in model.problem

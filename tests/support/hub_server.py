@@ -28,7 +28,7 @@ _POINTER_SIZE = 134
 
 @dataclass
 class HostedFile:
-    """One file of a repository: its bytes come from ``source`` (``length`` bytes from ``offset``)."""
+    """A file of a repository: ``length`` bytes of ``source`` from ``offset``."""
 
     source: Path
     offset: int = 0
