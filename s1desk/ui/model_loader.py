@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import S1DeskError
 
@@ -66,6 +65,9 @@ class ModelLoader(QObject):
         if not config.path.is_file():
             self._fail(generation, f"There is no model file at {config.path}.")
             return
+        # llama.cpp is imported on first load, not at start: the window opens sooner.
+        from s1desk.backends.local import LocalBackend
+
         try:
             backend = await LocalBackend.load(config)
         except S1DeskError as exc:

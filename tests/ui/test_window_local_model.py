@@ -1,0 +1,102 @@
+"""The real window on the real local backend (llama.cpp on the test model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s1desk.settings import AppSettings, save_settings
+from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+from s1desk.ui.main_window import MainWindow
+from support.qt import Windows, until
+
+pytestmark = pytest.mark.model
+
+CONTEXT = 2048
+
+
+@pytest.fixture
+def small_context() -> None:
+    policy = BudgetPolicy(max_thinking=24, max_answer=16)
+    save_settings(AppSettings(context_size=CONTEXT, policy=policy))
+
+
+def _load(w: MainWindow, path: Path, arun: Callable[..., Any]) -> None:
+    w.open_model_file(path)
+    assert w.load_bar.isVisible() and w.load_cancel.isVisible()  # busy, cancellable
+    arun(until(lambda: w.controller.backend is not None, 60, "the model"))
+    assert not w.load_bar.isVisible()
+
+
+@pytest.mark.usefixtures("small_context")
+def test_load_send_stop_regenerate_and_budget(
+    windows: Windows, arun: Callable[..., Any], model_path: Path
+) -> None:
+    w = windows.make()
+    _load(w, model_path, arun)
+    assert model_path.name in w.backend_label.text()
+    assert w.budget.limit == CONTEXT
+
+    # A capped reply: the pane fills while it streams, thinking obeys the budget.
+    w.submit("Explain in detail, step by step, how a hash table handles collisions.")
+    arun(until(lambda: len(w.reasoning.text.toPlainText()) > 10, 30, "live thinking"))
+    arun(w.controller.wait_idle())
+    first = w.controller.message(0)
+    assert first is not None and first.stats is not None
+    assert first.thinking_tokens == 24 and first.close_reason is CloseReason.CAP
+    assert first.answer.startswith("Final Answer:")
+    assert "✂ Budget reached at 24 tokens" in w.reasoning.text.toPlainText()
+    assert "tokens/s" in arun(w.transcript.evaluate("document.querySelector('#ex-0 .stats').textContent"))
+
+    # A larger budget, stopped from the window while it thinks.
+    w.budget.max_box.setValue(1500)
+    w.actions_by_name["regenerate"].trigger()
+    arun(until(lambda: (w.controller.message(0) or first).thinking_tokens > 5, 30))
+    w.stop_button.click()
+    arun(w.controller.wait_idle(), timeout=10)
+    stopped = w.controller.message(0)
+    assert stopped is not None and stopped.finish_reason is FinishReason.CANCELLED
+
+    # Budget 0 in a new chat: the model answers at once, and the reply says so.
+    w.budget.max_box.setValue(0)
+    w.actions_by_name["new_chat"].trigger()
+    w.submit("What is 2+2? Reply with just the number.")
+    arun(w.controller.wait_idle())
+    direct = w.controller.message(0)
+    assert direct is not None
+    assert direct.thinking_tokens == 0 and direct.close_reason is CloseReason.NONE
+    assert "4" in direct.answer
+    assert "Answered without thinking" in arun(w.transcript.evaluate("S1.summaryText(0)"))
+    assert "Thinking off" in w.reasoning.text.toPlainText()
+
+
+@pytest.mark.usefixtures("small_context")
+def test_a_file_that_is_not_a_model_shows_an_error_and_the_window_goes_on(
+    windows: Windows, arun: Callable[..., Any], tmp_path: Path
+) -> None:
+    bogus = tmp_path / "notes.gguf"
+    bogus.write_text("this is not a model")
+    w = windows.make()
+    w.open_model_file(bogus)
+    arun(until(lambda: w.banner.isVisible(), 30, "the error"))
+    assert "Could not load the model" in w.banner.text
+    assert w.controller.backend is None and not w.load_bar.isVisible()
+    w.open_model_file(tmp_path / "missing.gguf")
+    arun(until(lambda: "no model file" in w.banner.text, 10))
+
+
+@pytest.mark.usefixtures("small_context")
+def test_cancelled_load_discards_the_model(
+    windows: Windows, arun: Callable[..., Any], model_path: Path
+) -> None:
+    w = windows.make()
+    w.open_model_file(model_path)
+    w.load_cancel.click()
+    assert not w.load_bar.isVisible()
+    assert "no model" in w.backend_label.text()
+    arun(w.loader.shutdown(), timeout=60)  # the late model arrives and is closed
+    assert w.controller.backend is None
