@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -176,8 +177,8 @@ class FaultServer:
             while (request := await _read_request(reader)) is not None:
                 if not await self._route(request, reader, writer):
                     break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client left, or stop() ends the connection
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -202,12 +203,17 @@ class FaultServer:
             return True
         if request.path == "/extras/tokenize":
             text = request.json().get("input", "")
-            # One token per character: crude, but a real count of what was sent.
-            await _respond(writer, 200, {"tokens": [ord(c) % 1000 for c in text]})
+            # One token per character, ChatML markers one token each: crude but exact.
+            pieces = re.findall(r"<\|[a-z_]+\|>|.", text, flags=re.DOTALL)
+            await _respond(writer, 200, {"tokens": [hash(p) % 100_000 for p in pieces]})
             return True
         if request.path == "/v1/completions":
             self.completions += 1
-            return await self._completion(reader, writer)
+            try:
+                return await self._completion(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.aborted.set()  # the client closed the stream while it was sent
+                raise
         await _respond(writer, 404, {"detail": "Not Found"})
         return True
 
