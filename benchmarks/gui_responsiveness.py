@@ -16,14 +16,14 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync  # noqa: E402
+import qasync
 
-from _common import report  # noqa: E402
-from s1desk.backends.scripted import ScriptedBackend, synthetic_reply  # noqa: E402
-from s1desk.settings import load_settings  # noqa: E402
-from s1desk.ui.app import create_application  # noqa: E402
-from s1desk.ui.main_window import MainWindow  # noqa: E402
-from support.latency import LatencyProbe  # noqa: E402
+from _common import report
+from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
+from s1desk.settings import load_settings
+from s1desk.ui.app import create_application
+from s1desk.ui.main_window import MainWindow
+from support.latency import LatencyProbe
 
 
 async def _measure(window: MainWindow, tokens: int, rate: float) -> dict[str, float]:

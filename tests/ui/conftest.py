@@ -56,7 +56,8 @@ def arun(qloop: qasync.QEventLoop) -> Callable[..., Any]:
         task.add_done_callback(lambda _task: spin.quit())
         if not task.done():
             spin.exec()
-        return task.result()
+        result: T = task.result()
+        return result
 
     return run
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
@@ -40,11 +41,11 @@ def test_enter_sends_and_shift_enter_adds_a_line(
 ) -> None:
     backend = scripted(50)
     w = windows.make(backend)
-    qtbot.keyClicks(w.composer, "line one")
-    qtbot.keyClick(w.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClicks(w.composer, "line two")
+    QTest.keyClicks(w.composer, "line one")
+    QTest.keyClick(w.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(w.composer, "line two")
     assert w.composer.toPlainText() == "line one\nline two"
-    qtbot.keyClick(w.composer, Qt.Key.Key_Return)
+    QTest.keyClick(w.composer, Qt.Key.Key_Return)
     assert w.composer.toPlainText() == ""
     arun(w.controller.wait_idle())
     assert backend.requests[0].question == "line one\nline two"
@@ -60,9 +61,11 @@ def test_a_reply_streams_into_the_pane_and_the_transcript(
     async def live() -> None:
         await until(lambda: w.reasoning.text.toPlainText().count("Let") > 20, what="thinking")
         summary = await w.transcript.evaluate("S1.summaryText(0)")
-        assert "Thinking…" in summary and "/ 4,000 tokens" in summary
+        assert "Thinking…" in summary
+        assert "/ 4,000 tokens" in summary
         assert 0 < w.reasoning.gauge.value() < 600
-        assert w.stop_button.isEnabled() and not w.send_button.isEnabled()
+        assert w.stop_button.isEnabled()
+        assert not w.send_button.isEnabled()
         await w.controller.wait_idle()
 
     arun(live())
@@ -70,12 +73,14 @@ def test_a_reply_streams_into_the_pane_and_the_transcript(
     assert "⟲ Wait #1 (at 200 tokens)" in text
     assert "the model ended its thinking at 600 tokens" in text
     summary = arun(w.transcript.evaluate("S1.summaryText(0)"))
-    assert "Thought for" in summary and "600 tokens · 1 × Wait" in summary
+    assert "Thought for" in summary
+    assert "600 tokens · 1 × Wait" in summary
     html = arun(w.transcript.evaluate("S1.answerHtml(0)"))
     assert "<strong>56</strong>" in html
     assert 'class="language-python"' in html
     stats = arun(w.transcript.evaluate("document.querySelector('#ex-0 .stats').textContent"))
-    assert "tokens/s" in stats and "first token" in stats
+    assert "tokens/s" in stats
+    assert "first token" in stats
     assert w.reasoning.gauge.format().startswith("600 / 4,000")
 
 
@@ -95,7 +100,7 @@ def test_escape_stops_and_the_chat_goes_on(
 
     async def stop_midway() -> None:
         await until(lambda: w.controller.message(0).thinking_tokens > 50)  # type: ignore[union-attr]
-        qtbot.keyClick(w.composer, Qt.Key.Key_Escape)
+        QTest.keyClick(w.composer, Qt.Key.Key_Escape)
         await w.controller.wait_idle()
 
     arun(stop_midway())
@@ -103,7 +108,9 @@ def test_escape_stops_and_the_chat_goes_on(
     assert message is not None
     assert message.finish_reason is FinishReason.CANCELLED
     assert message.thinking_tokens < 1000
-    assert "Stopped." in arun(w.transcript.evaluate("document.querySelector('#ex-0 .note').textContent"))
+    assert "Stopped." in arun(
+        w.transcript.evaluate("document.querySelector('#ex-0 .note').textContent")
+    )
     assert "stopped" in arun(w.transcript.evaluate("S1.summaryText(0)"))
     w.controller.set_backend(scripted(10))
     w.submit("again")
@@ -169,16 +176,22 @@ def test_copy_answer_and_reasoning(windows: Windows, arun: Callable[..., Any]) -
     assert QGuiApplication.clipboard().text() == ANSWER
     w.actions_by_name["copy_reasoning"].trigger()
     copied = QGuiApplication.clipboard().text()
-    assert "Wait" in copied and "⟲" not in copied  # the model's text, not the markers
+    assert "Wait" in copied
+    assert "⟲" not in copied  # the model's text, not the markers
 
 
 def test_untrusted_output_never_becomes_markup(windows: Windows, arun: Callable[..., Any]) -> None:
-    evil = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> [x](javascript:alert(1))'
+    evil = (
+        '<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> '
+        "[x](javascript:alert(1))"
+    )
     w = windows.make(ScriptedBackend(lambda r: synthetic_reply(5, answer=evil), rate=5000))
     w.submit("q")
     arun(w.controller.wait_idle())
     html = arun(w.transcript.evaluate("S1.answerHtml(0)"))
-    assert "&lt;script&gt;" in html and "<img" not in html and "href" not in html
+    assert "&lt;script&gt;" in html
+    assert "<img" not in html
+    assert "href" not in html
     assert arun(w.transcript.evaluate("String(window.pwned)")) == "undefined"
 
 

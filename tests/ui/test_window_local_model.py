@@ -27,7 +27,8 @@ def small_context() -> None:
 
 def _load(w: MainWindow, path: Path, arun: Callable[..., Any]) -> None:
     w.open_model_file(path)
-    assert w.load_bar.isVisible() and w.load_cancel.isVisible()  # busy, cancellable
+    assert w.load_bar.isVisible()
+    assert w.load_cancel.isVisible()  # busy, cancellable
     arun(until(lambda: w.controller.backend is not None, 60, "the model"))
     assert not w.load_bar.isVisible()
 
@@ -46,11 +47,15 @@ def test_load_send_stop_regenerate_and_budget(
     arun(until(lambda: len(w.reasoning.text.toPlainText()) > 10, 30, "live thinking"))
     arun(w.controller.wait_idle())
     first = w.controller.message(0)
-    assert first is not None and first.stats is not None
-    assert first.thinking_tokens == 24 and first.close_reason is CloseReason.CAP
+    assert first is not None
+    assert first.stats is not None
+    assert first.thinking_tokens == 24
+    assert first.close_reason is CloseReason.CAP
     assert first.answer.startswith("Final Answer:")
     assert "✂ Budget reached at 24 tokens" in w.reasoning.text.toPlainText()
-    assert "tokens/s" in arun(w.transcript.evaluate("document.querySelector('#ex-0 .stats').textContent"))
+    assert "tokens/s" in arun(
+        w.transcript.evaluate("document.querySelector('#ex-0 .stats').textContent")
+    )
 
     # A larger budget, stopped from the window while it thinks.
     w.budget.max_box.setValue(1500)
@@ -59,7 +64,8 @@ def test_load_send_stop_regenerate_and_budget(
     w.stop_button.click()
     arun(w.controller.wait_idle(), timeout=10)
     stopped = w.controller.message(0)
-    assert stopped is not None and stopped.finish_reason is FinishReason.CANCELLED
+    assert stopped is not None
+    assert stopped.finish_reason is FinishReason.CANCELLED
 
     # Budget 0 in a new chat: the model answers at once, and the reply says so.
     w.budget.max_box.setValue(0)
@@ -68,7 +74,8 @@ def test_load_send_stop_regenerate_and_budget(
     arun(w.controller.wait_idle())
     direct = w.controller.message(0)
     assert direct is not None
-    assert direct.thinking_tokens == 0 and direct.close_reason is CloseReason.NONE
+    assert direct.thinking_tokens == 0
+    assert direct.close_reason is CloseReason.NONE
     assert "4" in direct.answer
     assert "Answered without thinking" in arun(w.transcript.evaluate("S1.summaryText(0)"))
     assert "Thinking off" in w.reasoning.text.toPlainText()
@@ -84,7 +91,8 @@ def test_a_file_that_is_not_a_model_shows_an_error_and_the_window_goes_on(
     w.open_model_file(bogus)
     arun(until(lambda: w.banner.isVisible(), 30, "the error"))
     assert "Could not load the model" in w.banner.text
-    assert w.controller.backend is None and not w.load_bar.isVisible()
+    assert w.controller.backend is None
+    assert not w.load_bar.isVisible()
     w.open_model_file(tmp_path / "missing.gguf")
     arun(until(lambda: "no model file" in w.banner.text, 10))
 

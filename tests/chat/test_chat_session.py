@@ -1,0 +1,101 @@
+"""The conversation model: history, edits, retries, and how events fold into a message."""
+
+from __future__ import annotations
+
+import pytest
+
+from s1desk.backends.scripted import synthetic_reply
+from s1desk.chat.message import AssistantMessage, Phase, PieceKind
+from s1desk.chat.session import ChatSession, ChatStateError
+from s1desk.chat.summary import finish_note, stats_line, thinking_summary
+from s1desk.events import BudgetAdjusted, Done, ErrorEvent, ThinkingText
+from s1desk.sampling import SamplerSettings
+from s1desk.thinking.format import Turn
+from s1desk.thinking.machine import FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def answered(session: ChatSession, text: str, answer: str) -> None:
+    index = session.ask(text)
+    session.start_reply(index, BudgetPolicy(), SamplerSettings())
+    reply = session.exchanges[index].reply
+    assert reply is not None
+    for event in synthetic_reply(3, answer=answer):
+        reply.apply(event)
+
+
+def test_requests_carry_previous_answers_not_thinking() -> None:
+    s = ChatSession()
+    answered(s, "q1", "a1")
+    index = s.ask("q2")
+    request = s.start_reply(index, BudgetPolicy(max_thinking=9), SamplerSettings(), "sys")
+    assert request.question == "q2"
+    assert list(request.history) == [Turn("user", "q1"), Turn("assistant", "a1")]
+    assert request.policy.max_thinking == 9
+    assert request.system_prompt == "sys"
+
+
+def test_edit_drops_what_followed_and_empty_messages_are_refused() -> None:
+    s = ChatSession()
+    answered(s, "q1", "a1")
+    answered(s, "q2", "a2")
+    assert s.edit(0, "q1 again") == 0
+    assert len(s) == 1
+    assert s.exchanges[0].reply is None
+    with pytest.raises(ChatStateError):
+        s.ask("   ")
+    with pytest.raises(ChatStateError):
+        s.edit(5, "x")
+    with pytest.raises(ChatStateError):
+        ChatSession().retry_index()
+
+
+def test_live_summary_then_final_summary() -> None:
+    clock = Clock()
+    m = AssistantMessage(policy=BudgetPolicy(max_thinking=4000), clock=clock)
+    assert thinking_summary(m) == "Reading the prompt…"
+    events = synthetic_reply(1530, wait_at=(500, 900))
+    for event in events[:812]:
+        m.apply(event)
+    assert m.phase is Phase.THINKING
+    assert thinking_summary(m) == "Thinking… 812 / 4,000 tokens"
+    for event in events[812:]:
+        m.apply(event)
+    assert m.finished
+    # The scripted stats say 1,530 tokens at 500 tokens/s: 3.06 s of thinking.
+    assert thinking_summary(m) == "Thought for 3.1 s · 1,530 tokens · 2 × Wait"
+    assert [p.index for p in m.pieces if p.kind is PieceKind.WAIT] == [1, 2]
+    assert m.pieces[-1].kind is PieceKind.END
+    assert "500.0 tokens/s" in stats_line(m)
+    assert "first token 0.05 s" in stats_line(m)
+    assert m.reasoning.count("Wait") == 2
+
+
+def test_cut_stop_error_and_adjusted_budget() -> None:
+    cut = AssistantMessage(policy=BudgetPolicy(max_thinking=50))
+    for event in synthetic_reply(50, cap=True):
+        cut.apply(event)
+    assert thinking_summary(cut).endswith("cut at budget")
+    assert cut.pieces[-1].kind is PieceKind.CUT
+
+    stopped = AssistantMessage(policy=BudgetPolicy())
+    stopped.apply(ThinkingText("x"))
+    stopped.apply(Done(FinishReason.CANCELLED))
+    assert thinking_summary(stopped).endswith("stopped")
+    assert finish_note(stopped) == "Stopped."
+
+    failed = AssistantMessage(policy=BudgetPolicy())
+    failed.apply(BudgetAdjusted(max_thinking=100, min_thinking=0, message="lowered to fit"))
+    failed.apply(ErrorEvent(message="boom", kind="internal"))
+    assert failed.policy.max_thinking == 100
+    assert failed.notice == "lowered to fit"
+    assert failed.phase is Phase.FAILED
+    assert finish_note(failed) == "Error: boom"
