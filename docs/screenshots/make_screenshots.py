@@ -1,0 +1,128 @@
+"""Screenshots of the real window (offscreen), fed by a replayed s1-style reply.
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["S1DESK_HOME"] = tempfile.mkdtemp(prefix="s1desk-shots-")
+
+import qasync
+
+from s1desk.backends.scripted import ScriptedBackend
+from s1desk.events import (
+    AnswerText,
+    Done,
+    Stats,
+    StreamEvent,
+    ThinkingEnd,
+    ThinkingText,
+    WaitInjected,
+)
+from s1desk.settings import AppSettings
+from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+from s1desk.ui.app import create_application
+from s1desk.ui.main_window import MainWindow
+
+OUT = Path(__file__).resolve().parent
+
+THINKING = (
+    "The question asks for the number of positive divisors of 360.\n\n"
+    "Factor 360 first: 360 = 36 × 10 = 2^2 · 3^2 · 2 · 5 = 2^3 · 3^2 · 5.\n\n"
+    "For n = p^a · q^b · r^c the number of divisors is (a+1)(b+1)(c+1).\n"
+    "So (3+1)(2+1)(1+1) = 4 · 3 · 2 = 24.\n\n"
+    "That gives 24."
+)
+RECHECK = (
+    " let me double-check the factorisation. 2^3 = 8, 3^2 = 9, 8 · 9 = 72, 72 · 5 = 360. "
+    "Correct.\n\nList a few divisors to be safe: 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 18, 20, "
+    "24, 30, 36, 40, 45, 60, 72, 90, 120, 180, 360 — that is 24 of them.\n\n"
+    "So the answer is 24."
+)
+ANSWER = (
+    "360 factors as $2^3 \\cdot 3^2 \\cdot 5$, so it has\n\n"
+    "**(3+1)(2+1)(1+1) = 24** positive divisors.\n\n"
+    "```python\n"
+    "n = 360\n"
+    "print(sum(1 for d in range(1, n + 1) if n % d == 0))  # 24\n"
+    "```"
+)
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\s*\S+|\s+", text)
+
+
+def script() -> list[StreamEvent]:
+    events: list[StreamEvent] = [ThinkingText(t) for t in _tokens(THINKING)]
+    at = len(events)
+    events.append(WaitInjected(text="Wait,", at=at, index=1))
+    events += [ThinkingText(t) for t in _tokens(RECHECK)]
+    thinking = len(events)
+    events.append(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=thinking))
+    answer = [AnswerText(t) for t in _tokens(ANSWER)]
+    events += answer
+    events.append(
+        Stats(
+            prompt_tokens=52,
+            cached_prompt_tokens=0,
+            thinking_tokens=thinking,
+            answer_tokens=len(answer),
+            waits=1,
+            time_to_first_token_s=0.41,
+            thinking_s=thinking / 24,
+            total_s=(thinking + len(answer)) / 24,
+            tokens_per_second=24.0,
+        )
+    )
+    events.append(Done(reason=FinishReason.STOP))
+    return events
+
+
+async def shoot(window: MainWindow) -> None:
+    while not window.transcript.is_ready:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)
+    window.grab().save(str(OUT / "idle.png"))
+    window.submit("How many positive divisors does 360 have?")
+    while window.controller.message(0) is None or window.controller.message(0).thinking_tokens < 75:  # type: ignore[union-attr]
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.15)
+    window.grab().save(str(OUT / "thinking-live.png"))
+    await window.controller.wait_idle()
+    await asyncio.sleep(0.6)
+    window.grab().save(str(OUT / "answered-pane-open.png"))
+    window.set_reasoning_visible(False)
+    await asyncio.sleep(0.6)
+    window.grab().save(str(OUT / "answered-pane-closed.png"))
+    await window.shutdown()
+
+
+def main() -> int:
+    app = create_application()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    theme = sys.argv[1] if len(sys.argv) > 1 else "light"
+    settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
+    window = MainWindow(settings)
+    window.set_backend(
+        ScriptedBackend(lambda _r: script(), rate=24, label="s1.1-7B-Q4_K_M.gguf · local CPU")
+    )
+    window.resize(1280, 800)
+    window.show()
+    with loop:
+        loop.run_until_complete(shoot(window))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
