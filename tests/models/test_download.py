@@ -256,3 +256,29 @@ def test_events_as_an_async_iterator(hub_state: HubState, hf_env: Path) -> None:
     assert isinstance(events[-1], DownloadFinished)
     assert all(isinstance(e, DownloadProgress) for e in events[:-1])
     assert not any(isinstance(e, DownloadFailed) for e in events)
+
+
+def test_split_gguf_parts_download_together(
+    hub_state: HubState, hf_env: Path, model_path: Path
+) -> None:
+    from s1desk.models.local import list_local_models
+    from support.hub_server import HostedFile
+
+    first = "s1-test-Q4_K_M/s1-test-Q4_K_M-00001-of-00002.gguf"
+    second = "s1-test-Q4_K_M/s1-test-Q4_K_M-00002-of-00002.gguf"
+    hub_state.repos[REPO][first] = HostedFile(model_path, sha256=SHA256)
+    hub_state.repos[REPO][second] = HostedFile(model_path, offset=4096, length=8 << 20)
+    events: list[DownloadEvent] = []
+    path = download(DownloadRequest(REPO, (first, second)), on_event=events.append)
+    final = events[-1]
+    assert isinstance(final, DownloadFinished)
+    assert final.path == path
+    assert [p.name for p in final.paths] == [Path(first).name, Path(second).name]
+    assert final.paths[1].parent == path.parent  # llama.cpp finds the parts beside the first
+    progress = [e for e in events if isinstance(e, DownloadProgress)]
+    assert {e.file_index for e in progress} == {0, 1}
+    assert progress[-1].total == SIZE + (8 << 20)
+    [model] = list_local_models()
+    assert model.parts == 2
+    assert model.size == SIZE + (8 << 20)
+    assert model.problem is None
