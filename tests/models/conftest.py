@@ -38,6 +38,7 @@ def hub_state(hub: HubServer, model_path: Path) -> HubState:
         state.gated = set()
         state.drop_after = {}
         state.corrupt = set()
+        state.ignore_range = set()
         state.before_body = {}
         state.throttle_bytes_per_s = None
         state.log = []

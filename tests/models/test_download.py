@@ -282,3 +282,18 @@ def test_split_gguf_parts_download_together(
     assert model.parts == 2
     assert model.size == SIZE + (8 << 20)
     assert model.problem is None
+
+
+def test_a_server_that_ignores_range_gets_a_whole_fresh_copy(
+    hub_state: HubState, hf_env: Path
+) -> None:
+    hub_state.drop_after[SMALL_FILE] = 15 << 20  # past the first 10 MiB chunk
+    hub_state.ignore_range.add(SMALL_FILE)
+    path = download(DownloadRequest(REPO, (SMALL_FILE,)))
+    gets = hub_state.requests_for(SMALL_FILE)
+    assert gets[1].range is not None, gets  # asked to resume
+    assert gets[1].status == 200  # but was sent everything again
+    assert path.stat().st_size == SMALL_SIZE
+    with path.open("rb") as got, hub_state.repos[REPO][SMALL_FILE].source.open("rb") as src:
+        src.seek(1 << 20)
+        assert got.read() == src.read(SMALL_SIZE)

@@ -75,6 +75,7 @@ class HubState:
     gated: set[str] = field(default_factory=set)
     drop_after: dict[str, int] = field(default_factory=dict)
     corrupt: set[str] = field(default_factory=set)
+    ignore_range: set[str] = field(default_factory=set)
     before_body: dict[str, Callable[[], None]] = field(default_factory=dict)
     throttle_bytes_per_s: int | None = None
     log: list[Request] = field(default_factory=list)
@@ -185,7 +186,12 @@ class _Handler(BaseHTTPRequestHandler):
         start = 0
         status = 200
         range_header = self.headers.get("Range")
-        if range_header and range_header.startswith("bytes=") and not head:
+        if (
+            range_header
+            and range_header.startswith("bytes=")
+            and not head
+            and filename not in state.ignore_range
+        ):
             first = range_header[len("bytes=") :].split("-")[0]
             start = int(first) if first else 0
             if start >= size:
