@@ -210,7 +210,16 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 48 MiB tmpfs file system (the tests run as root, as CI does)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], check=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            "the disk-full tests mount a small tmpfs and need root (CI runs as root): "
+            + done.stderr.strip()
+        )
     try:
         yield mount
     finally:
