@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ticker = QTimer()
     ticker.start(250)
     ticker.timeout.connect(lambda: None)
+    log.info("window shown")
     with loop:
         loop.run_until_complete(closed.wait())
     ticker.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,9 @@ from s1desk.ui.window_actions import build_actions, shortcuts_text
 
 log = logging.getLogger(__name__)
 
+#: Seconds between transcript refreshes while a reply is only thinking.
+TRANSCRIPT_THINKING_INTERVAL = 0.25
+
 
 class MainWindow(QMainWindow):
     """The chat window over any :class:`Backend`.
@@ -70,6 +74,7 @@ class MainWindow(QMainWindow):
         self._editing: int | None = None
         self._auto_collapsed = False
         self._collapsed_for: int | None = None
+        self._transcript_at = 0.0
         self._shut_down = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -163,7 +168,7 @@ class MainWindow(QMainWindow):
         c.truncated.connect(self._truncated)
         c.reply_started.connect(self._reply_started)
         c.reply_updated.connect(self._reply_updated)
-        c.reply_finished.connect(self._reply_updated)
+        c.reply_finished.connect(self._reply_finished)
         c.cleared.connect(self._cleared)
         c.busy_changed.connect(self._busy)
         c.backend_changed.connect(self._show_backend)
@@ -337,11 +342,20 @@ class MainWindow(QMainWindow):
             self._auto_collapsed = False
         self._collapsed_for = None
 
-    def _reply_updated(self, index: int) -> None:
+    def _reply_finished(self, index: int) -> None:
+        self._reply_updated(index, final=True)
+
+    def _reply_updated(self, index: int, final: bool = False) -> None:
         message = self.controller.message(index)
         if message is None:
             return
-        self.transcript.update_reply(index, message)
+        # While the model thinks only the summary's count changes in the
+        # transcript: refresh it a few times a second; the pane gets every batch.
+        now = time.monotonic()
+        thinking_only = not message.answer_parts and message.close_reason is None
+        if final or not thinking_only or now - self._transcript_at >= TRANSCRIPT_THINKING_INTERVAL:
+            self._transcript_at = now
+            self.transcript.update_reply(index, message)
         if self.reasoning.index == index:
             self.reasoning.update_message(message)
         if (
