@@ -1,6 +1,6 @@
 """Screenshots of the real window (offscreen), fed by a replayed s1-style reply.
 
-Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py [light|dark]
 """
 
 from __future__ import annotations
@@ -88,22 +88,22 @@ def script() -> list[StreamEvent]:
     return events
 
 
-async def shoot(window: MainWindow) -> None:
+async def shoot(window: MainWindow, prefix: str) -> None:
     while not window.transcript.is_ready:
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.5)
-    window.grab().save(str(OUT / "idle.png"))
+    window.grab().save(str(OUT / f"{prefix}idle.png"))
     window.submit("How many positive divisors does 360 have?")
     while window.controller.message(0) is None or window.controller.message(0).thinking_tokens < 75:  # type: ignore[union-attr]
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.15)
-    window.grab().save(str(OUT / "thinking-live.png"))
+    window.grab().save(str(OUT / f"{prefix}thinking-live.png"))
     await window.controller.wait_idle()
     await asyncio.sleep(0.6)
-    window.grab().save(str(OUT / "answered-pane-open.png"))
+    window.grab().save(str(OUT / f"{prefix}answered-pane-open.png"))
     window.set_reasoning_visible(False)
     await asyncio.sleep(0.6)
-    window.grab().save(str(OUT / "answered-pane-closed.png"))
+    window.grab().save(str(OUT / f"{prefix}answered-pane-closed.png"))
     await window.shutdown()
 
 
@@ -120,7 +120,7 @@ def main() -> int:
     window.resize(1280, 800)
     window.show()
     with loop:
-        loop.run_until_complete(shoot(window))
+        loop.run_until_complete(shoot(window, "" if theme == "light" else f"{theme}-"))
     return 0
 
 

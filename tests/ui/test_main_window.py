@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -12,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
 from s1desk.chat.message import Phase
+from s1desk.errors import BackendClosedError
 from s1desk.settings import load_settings
 from s1desk.thinking.machine import FinishReason
 from support.qt import Windows, until
@@ -253,3 +255,20 @@ def test_pane_state_and_geometry_are_remembered(windows: Windows) -> None:
     again = windows.make()
     assert not again.reasoning.isVisible()
     assert (again.width(), again.height()) == size
+
+
+def test_closing_while_streaming_stops_and_closes_the_backend(
+    windows: Windows, arun: Callable[..., Any]
+) -> None:
+    backend = scripted(20_000, rate=500)
+    w = windows.make(backend)
+    w.submit("q")
+    arun(until(lambda: w.reasoning.text.toPlainText() != "", what="thinking"))
+    w.close()  # the window stops the reply, closes the backend, then closes
+    arun(until(lambda: not w.isVisible(), what="the window to close"))
+    message = w.controller.message(0)
+    assert message is not None
+    assert message.finish_reason is FinishReason.CANCELLED
+    assert w.controller.backend is None
+    with pytest.raises(BackendClosedError):
+        arun(anext(aiter(backend.stream(backend.requests[0]))))
