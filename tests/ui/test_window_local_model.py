@@ -29,7 +29,7 @@ def _load(w: MainWindow, path: Path, arun: Callable[..., Any]) -> None:
     w.open_model_file(path)
     assert w.load_bar.isVisible()
     assert w.load_cancel.isVisible()  # busy, cancellable
-    arun(until(lambda: w.controller.backend is not None, 60, "the model"))
+    arun(until(lambda: w.controller.backend is not None, 180, "the model"), timeout=200)
     assert not w.load_bar.isVisible()
 
 
@@ -44,8 +44,8 @@ def test_load_send_stop_regenerate_and_budget(
 
     # A capped reply: the pane fills while it streams, thinking obeys the budget.
     w.submit("Explain in detail, step by step, how a hash table handles collisions.")
-    arun(until(lambda: len(w.reasoning.text.toPlainText()) > 10, 30, "live thinking"))
-    arun(w.controller.wait_idle())
+    arun(until(lambda: len(w.reasoning.text.toPlainText()) > 10, 120, "live thinking"), timeout=300)
+    arun(w.controller.wait_idle(), timeout=300)
     first = w.controller.message(0)
     assert first is not None
     assert first.stats is not None
@@ -60,9 +60,9 @@ def test_load_send_stop_regenerate_and_budget(
     # A larger budget, stopped from the window while it thinks.
     w.budget.max_box.setValue(1500)
     w.actions_by_name["regenerate"].trigger()
-    arun(until(lambda: (w.controller.message(0) or first).thinking_tokens > 5, 30))
+    arun(until(lambda: (w.controller.message(0) or first).thinking_tokens > 5, 120), timeout=150)
     w.stop_button.click()
-    arun(w.controller.wait_idle(), timeout=10)
+    arun(w.controller.wait_idle(), timeout=60)
     stopped = w.controller.message(0)
     assert stopped is not None
     assert stopped.finish_reason is FinishReason.CANCELLED
@@ -71,7 +71,7 @@ def test_load_send_stop_regenerate_and_budget(
     w.budget.max_box.setValue(0)
     w.actions_by_name["new_chat"].trigger()
     w.submit("What is 2+2? Reply with just the number.")
-    arun(w.controller.wait_idle())
+    arun(w.controller.wait_idle(), timeout=300)
     direct = w.controller.message(0)
     assert direct is not None
     assert direct.thinking_tokens == 0
@@ -106,5 +106,5 @@ def test_cancelled_load_discards_the_model(
     w.load_cancel.click()
     assert not w.load_bar.isVisible()
     assert "no model" in w.backend_label.text()
-    arun(w.loader.shutdown(), timeout=60)  # the late model arrives and is closed
+    arun(w.loader.shutdown(), timeout=200)  # the late model arrives and is closed
     assert w.controller.backend is None
