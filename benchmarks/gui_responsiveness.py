@@ -48,6 +48,7 @@ async def _measure(window: MainWindow, tokens: int, rate: float) -> dict[str, fl
         "tokens_per_second": round(tokens / elapsed, 1),
         "stream_s": round(elapsed, 2),
         "longest_stall_ms": round(probe.longest_ms, 2),
+        "longest_blocked_ms": round(probe.longest_blocked_ms, 2),  # less run-queue waits
         "p99_latency_ms": round(probe.percentile_ms(99), 2),
         "p50_latency_ms": round(probe.percentile_ms(50), 2),
         "baseline_idle_longest_ms": round(idle.longest_ms, 2),

@@ -33,4 +33,9 @@ def test_gui_thread_never_blocked_over_100_ms_during_a_30000_token_trace(
     assert TOKENS / elapsed >= 500, f"the stream ran at {TOKENS / elapsed:.0f} tokens/s"
     assert w.reasoning.text.toPlainText().count("⟲ Wait") == 2
     assert len(probe.lateness) > 100
-    assert probe.longest_ms < 100, f"the GUI thread stalled for {probe.longest_ms:.0f} ms"
+    # Time the GUI thread waited for a core held by other processes (a loaded
+    # machine) is not counted; its own work, sleeps and I/O waits are.
+    assert probe.longest_blocked_ms < 100, (
+        f"the GUI thread was blocked for {probe.longest_blocked_ms:.0f} ms "
+        f"(longest wall-clock stall {probe.longest_ms:.0f} ms)"
+    )
