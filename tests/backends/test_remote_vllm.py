@@ -89,9 +89,6 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "float32",
                 "--enable-prompt-tokens-details",
                 "--enable-prefix-caching",
-                # The CPU default is 128-token blocks: too coarse to cache the short test prompts.
-                "--block-size",
-                "16",
                 "--api-key",
                 API_KEY,
                 "--host",
