@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
 from s1desk.chat.message import Phase
 from s1desk.errors import BackendClosedError
+from s1desk.events import ErrorEvent, ThinkingText
 from s1desk.settings import load_settings
 from s1desk.thinking.machine import FinishReason
 from support.qt import Windows, until
@@ -272,3 +273,21 @@ def test_closing_while_streaming_stops_and_closes_the_backend(
     assert w.controller.backend is None
     with pytest.raises(BackendClosedError):
         arun(anext(aiter(backend.stream(backend.requests[0]))))
+
+
+def test_a_generation_error_is_shown_and_the_chat_goes_on(
+    windows: Windows, arun: Callable[..., Any]
+) -> None:
+    failing = ScriptedBackend(
+        [ThinkingText(" hmm"), ErrorEvent(message="the server went away", kind="connection")]
+    )
+    w = windows.make(failing)
+    w.submit("q")
+    arun(w.controller.wait_idle())
+    error = arun(w.transcript.evaluate("document.querySelector('#ex-0 .error').textContent"))
+    assert error == "Error: the server went away"
+    w.controller.set_backend(scripted(10))
+    w.actions_by_name["regenerate"].trigger()
+    arun(w.controller.wait_idle())
+    assert arun(w.transcript.evaluate("document.querySelector('#ex-0 .error').textContent")) == ""
+    assert "56" in arun(w.transcript.evaluate("S1.answerText(0)"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from s1desk.settings import AppSettings, save_settings
+from s1desk.settings import AppSettings, load_settings, save_settings
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui.main_window import MainWindow
@@ -41,6 +41,7 @@ def test_load_send_stop_regenerate_and_budget(
     _load(w, model_path, arun)
     assert model_path.name in w.backend_label.text()
     assert w.budget.limit == CONTEXT
+    assert load_settings().last_model == str(model_path)  # reopened next time
 
     # A capped reply: the pane fills while it streams, thinking obeys the budget.
     w.submit("Explain in detail, step by step, how a hash table handles collisions.")
