@@ -18,6 +18,7 @@ class ActionSpec:
 
 
 SPECS = (
+    ActionSpec("models", "&Models…", "Ctrl+M", "&Model"),
     ActionSpec("open_model", "&Open model…", "Ctrl+O", "&Model"),
     ActionSpec("cancel_load", "&Cancel loading", "", "&Model"),
     ActionSpec("new_chat", "&New chat", "Ctrl+N", "&Chat"),
@@ -50,8 +51,7 @@ def build_actions(window: QMainWindow) -> tuple[dict[str, QAction], dict[str, QM
         if menu is None:
             menu = bar.addMenu(spec.menu)
             menus[spec.menu] = menu
-        action = QAction(spec.text.replace("&", "", 0), window)
-        action.setText(spec.text)
+        action = QAction(spec.text, window)
         action.setObjectName(spec.key)
         if spec.shortcut:
             action.setShortcut(QKeySequence(spec.shortcut))

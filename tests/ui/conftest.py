@@ -84,7 +84,6 @@ def _no_leftover_timers_or_tasks(qloop: qasync.QEventLoop) -> Iterator[None]:
         and id(o) not in before
         and shiboken6.isValid(o)
         and o.isActive()
-        and o.objectName() != "s1desk-app-ticker"
     ]
     tasks = [t for t in asyncio.all_tasks(qloop) if not t.done()]
     assert not timers, f"timers left running: {timers}"
