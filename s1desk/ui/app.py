@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = startup_model(window.settings)
     if model is not None:
         loop.call_soon(window.open_model_file, model)
+    else:  # a new user: the Models window, to download or add one
+        loop.call_soon(window.show_model_manager)
+        log.info("no model yet: the Models window is open")
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     # Ctrl+C in the terminal closes the window cleanly; the timer lets Python see the signal.

@@ -8,7 +8,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
@@ -42,6 +42,9 @@ from s1desk.ui.resources import app_icon
 from s1desk.ui.transcript_view import TranscriptAction, TranscriptView
 from s1desk.ui.window_actions import build_actions, shortcuts_text
 
+if TYPE_CHECKING:
+    from s1desk.ui.model_manager import ModelManagerDialog
+
 log = logging.getLogger(__name__)
 
 #: Seconds between transcript refreshes while a reply is only thinking.
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.controller = controller or ChatController(parent=self)
         self.loader = loader or ModelLoader(self)
+        self.model_manager: ModelManagerDialog | None = None
         self._editing: int | None = None
         self._auto_collapsed = False
         self._collapsed_for: int | None = None
@@ -184,6 +188,7 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(self._load_failed)
         self.loader.cancelled.connect(self._load_cancelled)
+        a["models"].triggered.connect(self.show_model_manager)
         a["open_model"].triggered.connect(self.choose_model)
         a["cancel_load"].triggered.connect(self.loader.cancel)
         a["new_chat"].triggered.connect(self.new_chat)
@@ -223,6 +228,20 @@ class MainWindow(QMainWindow):
         """Load the GGUF at ``path`` (in the background; the window stays usable)."""
         self.banner.hide()
         self.loader.load(path, self.settings.context_size)
+
+    def show_model_manager(self) -> None:
+        """The Models window (catalog, downloads, local files); it is kept, so downloads go
+        on while it is closed."""
+        if self.model_manager is None:
+            from s1desk.ui.model_manager import ModelManagerDialog
+
+            self.model_manager = ModelManagerDialog(
+                self, colors=self.colors, context_size=self.settings.context_size
+            )
+            self.model_manager.use_requested.connect(self.open_model_file)
+        self.model_manager.show()
+        self.model_manager.raise_()
+        self.model_manager.activateWindow()
 
     def choose_model(self) -> None:
         start = str(Path(self.settings.last_model).parent) if self.settings.last_model else ""
@@ -393,8 +412,8 @@ class MainWindow(QMainWindow):
             self.backend_label.setText(f"● {name}")
             self.backend_label.setToolTip(f"Replies come from {name}")
         else:
-            self.backend_label.setText("○ no model — Ctrl+O opens one")
-            self.backend_label.setToolTip("Open a GGUF model to start")
+            self.backend_label.setText("○ no model — Ctrl+M: get one, Ctrl+O: open a file")
+            self.backend_label.setToolTip("Download an s1 model (Models…) or open a GGUF file")
 
     def _policy_changed(self, policy: BudgetPolicy) -> None:
         self.controller.policy = policy
@@ -528,6 +547,8 @@ class MainWindow(QMainWindow):
         self._save()
         await self.controller.shutdown()
         await self.loader.shutdown()
+        if self.model_manager is not None:
+            await self.model_manager.shutdown()
         backend = self.controller.set_backend(None)
         if backend is not None:
             await backend.aclose()
