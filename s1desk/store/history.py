@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +15,7 @@ from s1desk.events import BudgetAdjusted, ErrorEvent, Stats
 from s1desk.sampling import SamplerSettings
 from s1desk.store import codec, database, export, importer, lease, migrations
 from s1desk.store import search as fts
+from s1desk.store.checkpoint import Checkpointer
 from s1desk.store.errors import NotFoundError, StoreError
 from s1desk.store.recorder import FLUSH_EVENTS, FLUSH_SECONDS, MessageRecorder
 from s1desk.store.records import (
@@ -89,6 +91,7 @@ class HistoryStore:
         self.read_only = read_only
         self._lease: lease.WriterLease | None = None
         self._leases = path.with_name(path.name + ".writers")
+        self._checkpointer: Checkpointer | None = None
 
     # -- opening and closing ------------------------------------------------
 
@@ -115,6 +118,9 @@ class HistoryStore:
                 migrations.migrate(db)
             if not read_only:
                 store.recover_interrupted()
+                # Checkpoints run on a thread of their own (see checkpoint.py).
+                db.execute("PRAGMA wal_autocheckpoint = 0")
+                store._checkpointer = Checkpointer(path)
         except BaseException:
             db.close()
             raise
@@ -122,6 +128,9 @@ class HistoryStore:
 
     def close(self) -> None:
         """Close the database; a store cannot be used after."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._lease is not None:
             self._lease.release()
             self._lease = None
@@ -150,7 +159,7 @@ class HistoryStore:
         dead = [w for w in writers if w is None or not lease.is_alive(self._leases, w)]
         count = 0
         if dead:
-            with database.transaction(self._db, self.path, "mark unfinished messages"):
+            with self._write("mark unfinished messages"):
                 for writer in dead:
                     count += self._db.execute(
                         "UPDATE messages SET status = 'interrupted', writer = NULL "
@@ -168,7 +177,7 @@ class HistoryStore:
     ) -> Conversation:
         """A new, empty conversation; the first question gives it a title unless given one."""
         now = codec.timestamp(codec.now())
-        with database.transaction(self._db, self.path, "create a conversation"):
+        with self._write("create a conversation"):
             cursor = self._db.execute(
                 "INSERT INTO conversations (title, created, updated, backend, model) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -207,7 +216,7 @@ class HistoryStore:
 
     def rename_conversation(self, conversation_id: int, title: str) -> Conversation:
         """Give a conversation a title of its own (blank brings back the placeholder)."""
-        with database.transaction(self._db, self.path, "rename a conversation"):
+        with self._write("rename a conversation"):
             self._require(conversation_id)
             self._db.execute(
                 "UPDATE conversations SET title = ? WHERE id = ?", (title.strip(), conversation_id)
@@ -217,7 +226,7 @@ class HistoryStore:
     def delete_conversation(self, conversation_id: int) -> None:
         """Move a conversation to the trash: hidden from lists and search until restored."""
         now = codec.timestamp(codec.now())
-        with database.transaction(self._db, self.path, "delete a conversation"):
+        with self._write("delete a conversation"):
             self._require(conversation_id)
             self._db.execute(
                 "UPDATE conversations SET deleted = ? WHERE id = ? AND deleted IS NULL",
@@ -226,7 +235,7 @@ class HistoryStore:
 
     def restore_conversation(self, conversation_id: int) -> Conversation:
         """Take a conversation out of the trash (the undo of :meth:`delete_conversation`)."""
-        with database.transaction(self._db, self.path, "restore a conversation"):
+        with self._write("restore a conversation"):
             self._require(conversation_id)
             self._db.execute(
                 "UPDATE conversations SET deleted = NULL WHERE id = ?", (conversation_id,)
@@ -245,7 +254,7 @@ class HistoryStore:
     def purge_deleted(self, older_than: timedelta = timedelta(0)) -> int:
         """Remove for good the conversations in the trash for longer than ``older_than``."""
         cutoff = codec.timestamp(codec.now() - older_than)
-        with database.transaction(self._db, self.path, "empty the trash"):
+        with self._write("empty the trash"):
             cursor = self._db.execute(
                 "DELETE FROM conversations WHERE deleted IS NOT NULL AND deleted <= ?", (cutoff,)
             )
@@ -294,7 +303,7 @@ class HistoryStore:
     def add_question(self, conversation_id: int, text: str) -> Message:
         """Append the user's question; the first one titles an untitled conversation."""
         now = codec.timestamp(codec.now())
-        with database.transaction(self._db, self.path, "save the question"):
+        with self._write("save the question"):
             conversation = self._require(conversation_id)
             position = self._next_position(conversation_id)
             cursor = self._db.execute(
@@ -331,7 +340,7 @@ class HistoryStore:
             self._lease = lease.WriterLease(self._leases)
         writer = self._lease.id if self._lease is not None else None
         now = codec.timestamp(codec.now())
-        with database.transaction(self._db, self.path, "start saving the answer"):
+        with self._write("start saving the answer"):
             self._require(conversation_id)
             position = self._next_position(conversation_id)
             cursor = self._db.execute(
@@ -365,7 +374,7 @@ class HistoryStore:
         now = codec.timestamp(codec.now())
         end = snapshot.thinking_end
         streaming = snapshot.status is MessageStatus.STREAMING
-        with database.transaction(self._db, self.path, "save the answer"):
+        with self._write("save the answer"):
             cursor = self._db.execute(
                 "UPDATE messages SET text = ?, reasoning = ?, waits = ?, thinking_end_reason = ?, "
                 "thinking_end_token = ?, thinking_end_offset = ?, stats = ?, budget_adjusted = ?, "
@@ -420,7 +429,7 @@ class HistoryStore:
 
     # -- search -------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 50, offset: int = 0) -> list[SearchHit]:
+    def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[SearchHit]:
         """Messages whose question, answer or reasoning match ``query``, newest first.
 
         Conversations in the trash are left out. See :func:`s1desk.store.search.fts_query`
@@ -430,6 +439,13 @@ class HistoryStore:
             return fts.search(self._db, query, limit=limit, offset=offset)
 
     # -- helpers --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with database.transaction(self._db, self.path, doing) as db:
+            yield db
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
 
     def _require(self, conversation_id: int) -> Conversation:
         row = self._db.execute(
@@ -458,7 +474,7 @@ class HistoryStore:
 
         Ids in the arguments are ignored; new ones are given. All or nothing.
         """
-        with database.transaction(self._db, self.path, "import the conversation"):
+        with self._write("import the conversation"):
             cursor = self._db.execute(
                 "INSERT INTO conversations (title, created, updated, backend, model) "
                 "VALUES (?, ?, ?, ?, ?)",

@@ -54,25 +54,27 @@ def m001_initial(db: sqlite3.Connection) -> None:
                 REFERENCES conversations (id) ON DELETE CASCADE,
             position INTEGER NOT NULL,
             role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-            text TEXT NOT NULL DEFAULT '',
-            reasoning TEXT NOT NULL DEFAULT '',
-            waits TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('streaming', 'complete', 'interrupted', 'error')),
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            writer TEXT,
+            finish_reason TEXT,
             thinking_end_reason TEXT,
             thinking_end_token INTEGER,
             thinking_end_offset INTEGER,
+            backend TEXT,
+            model TEXT,
             policy TEXT,
             sampler TEXT,
             stats TEXT,
             budget_adjusted TEXT,
-            backend TEXT,
-            model TEXT,
-            status TEXT NOT NULL DEFAULT 'complete'
-                CHECK (status IN ('streaming', 'complete', 'interrupted', 'error')),
-            finish_reason TEXT,
             error TEXT,
-            writer TEXT,
-            created REAL NOT NULL,
-            updated REAL NOT NULL,
+            waits TEXT NOT NULL DEFAULT '[]',
+            -- Long texts last: SQLite reads a row's columns in order, and the
+            -- columns after a long text live at the end of its overflow pages.
+            text TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
             UNIQUE (conversation_id, position)
         )
         """,
@@ -142,6 +144,17 @@ def m003_trash(db: sqlite3.Connection) -> None:
         WHERE deleted IS NULL
         """,
         "CREATE INDEX conversations_deleted ON conversations (deleted) WHERE deleted IS NOT NULL",
+    )
+
+
+@migration
+def m004_search_order(db: sqlite3.Connection) -> None:
+    # Search lists matches newest first. Walking this small index in order and
+    # keeping the rows that matched stops after one page, instead of reading
+    # every matching message (each on its own pages, next to its long texts).
+    _run(
+        db,
+        "CREATE INDEX messages_by_created ON messages (created, id, conversation_id, role)",
     )
 
 

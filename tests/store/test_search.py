@@ -113,3 +113,24 @@ def test_search_ignores_accents_and_case(store: HistoryStore) -> None:
     record(store, "Über die Primzahlen von Erdős")
     assert len(store.search("uber erdos")) == 1
     assert len(store.search("PRIMZAHLEN")) == 1
+
+
+def test_snippets_of_long_reasoning_are_a_window_around_the_match(store: HistoryStore) -> None:
+    reasoning = "filler words here. " * 500 + "The hidden quokka appears. " + "more text. " * 500
+    record(store, "Animals?", generation(reasoning=(reasoning,), wait_after=0))
+    (hit,) = store.search("quokka")
+    assert hit.field == "reasoning"
+    assert hit.snippet[0].text == "…"
+    assert hit.snippet[-1].text == "…"
+    assert [p.text for p in hit.snippet if p.match] == ["quokka"]
+    assert len(hit.snippet_text) < 200
+
+
+def test_matches_through_stemming_and_accents_still_get_a_snippet(store: HistoryStore) -> None:
+    record(store, "Über die Primzahlen", generation(reasoning=("We integrate by parts.",)))
+    (accent,) = store.search("uber")
+    assert accent.field == "question"
+    assert [p.text for p in accent.snippet if p.match] == ["Über"]
+    (stem,) = store.search("integration")  # porter: integration ~ integrate
+    assert stem.field == "reasoning"
+    assert [p.text for p in stem.snippet if p.match] == ["integrate"]
