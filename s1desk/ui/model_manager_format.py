@@ -25,6 +25,11 @@ def size_text(n: int, estimated: bool = False) -> str:
     return f"≈{text}" if estimated else text
 
 
+def memory_text(n: int) -> str:
+    """Memory in GiB, as GPU makers and the fit estimates count it."""
+    return f"{n / 2**30:.1f} GiB"
+
+
 def speed_text(bytes_per_s: float) -> str:
     if bytes_per_s >= 1e6:
         return f"{bytes_per_s / 1e6:.1f} MB/s"
@@ -78,7 +83,8 @@ def hardware_text(hw: Hardware) -> str:
     lines = []
     if hw.usable_gpus:
         gpus = ", ".join(
-            f"{g.name} ({size_text(g.free)} free of {size_text(g.total)})" for g in hw.usable_gpus
+            f"{g.name} ({memory_text(g.free)} free of {memory_text(g.total)})"
+            for g in hw.usable_gpus
         )
         lines.append(f"GPU: {gpus}.")
     elif hw.gpus:
@@ -86,5 +92,5 @@ def hardware_text(hw: Hardware) -> str:
     elif not hw.notes:
         lines.append("No GPU found: models run on the CPU from RAM.")
     lines.extend(hw.notes)
-    lines.append(f"RAM: {size_text(hw.ram_available)} available of {size_text(hw.ram_total)}.")
+    lines.append(f"RAM: {memory_text(hw.ram_available)} available of {memory_text(hw.ram_total)}.")
     return " ".join(lines)
