@@ -17,14 +17,14 @@ def test_commits_on_the_store_connection_never_checkpoint(store: HistoryStore) -
 
 def test_a_grown_log_is_checkpointed_by_the_thread(store: HistoryStore, db_path: Path) -> None:
     wal = db_path.with_name(db_path.name + "-wal")
-    checkpointer = Checkpointer(db_path, limit_bytes=64 * 1024)
+    checkpointer = Checkpointer(db_path, limit_bytes=1024 * 1024)
     try:
         checkpointer.nudge()
         record(store, "small")
         checkpointer.nudge()
         assert checkpointer.checkpoints == 0  # below the limit: nothing to do
-        record(store, "x" * 200_000)
-        assert wal.stat().st_size >= 64 * 1024
+        record(store, "x" * 2_000_000)
+        assert wal.stat().st_size >= 1024 * 1024
         checkpointer.nudge()
         deadline = time.monotonic() + 10
         while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
