@@ -80,10 +80,7 @@ def _no_leftover_timers_or_tasks(qloop: qasync.QEventLoop) -> Iterator[None]:
     timers = [
         o
         for o in gc.get_objects()
-        if isinstance(o, QTimer)
-        and id(o) not in before
-        and shiboken6.isValid(o)
-        and o.isActive()
+        if isinstance(o, QTimer) and id(o) not in before and shiboken6.isValid(o) and o.isActive()
     ]
     tasks = [t for t in asyncio.all_tasks(qloop) if not t.done()]
     assert not timers, f"timers left running: {timers}"
