@@ -8,7 +8,8 @@ from s1desk.render.markdown import render_markdown
 def test_markdown_and_code_blocks() -> None:
     html = render_markdown("**56**\n\n```python\nprint(1)\n```\n\n| a |\n|---|\n| 1 |")
     assert "<strong>56</strong>" in html
-    assert '<pre><code class="language-python">print(1)\n</code></pre>' in html
+    # The code block keeps its language class; its text is highlighted inside.
+    assert '<pre><code class="language-python"><span class="hl-nb">print</span>' in html
     assert "<table>" in html
 
 

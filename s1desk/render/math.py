@@ -1,0 +1,115 @@
+"""LaTeX math in answers (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, ``\\boxed{}``) as MathML."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from typing import Any
+
+from latex2mathml.converter import convert
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from s1desk.render.mathml import sanitize
+
+log = logging.getLogger(__name__)
+
+#: Longest formula converted; a longer one is shown as its source (converting is not free).
+MAX_LATEX = 4000
+
+
+@functools.lru_cache(maxsize=1024)
+def to_mathml(latex: str, display: bool) -> str:
+    """``latex`` as sanitized MathML; its escaped source when it cannot be converted."""
+    source = latex.strip()
+    mathml: str | None = None
+    if source and len(source) <= MAX_LATEX:
+        try:
+            mathml = sanitize(convert(source, display="block" if display else "inline"))
+        except Exception as exc:
+            log.debug("LaTeX not converted (%s): %.80s", exc, source)
+    if mathml is None:
+        return f'<code class="math-source">{html.escape(source)}</code>'
+    return mathml
+
+
+def _render(content: str, options: dict[str, Any]) -> str:
+    return to_mathml(content, bool(options.get("display_mode")))
+
+
+def _closing(src: str, start: int, close: str) -> int:
+    """Index of ``close`` after ``start``, or -1."""
+    return src.find(close, start)
+
+
+def _brackets(state: StateInline, silent: bool) -> bool:
+    r"""``\(…\)`` inline and ``\[…\]`` displayed inside a paragraph."""
+    src, pos = state.src, state.pos
+    if not src.startswith("\\", pos) or pos + 1 >= state.posMax:
+        return False
+    opener = src[pos + 1]
+    if opener not in "([":
+        return False
+    close = "\\)" if opener == "(" else "\\]"
+    end = _closing(src, pos + 2, close)
+    if end < 0 or end + 2 > state.posMax:
+        return False
+    if not silent:
+        token = state.push("math_inline" if opener == "(" else "math_inline_double", "math", 0)
+        token.content = src[pos + 2 : end]
+        token.markup = "\\" + opener
+    state.pos = end + 2
+    return True
+
+
+def _boxed(state: StateInline, silent: bool) -> bool:
+    r"""A ``\boxed{…}`` written outside any math delimiters (s1 often ends so)."""
+    src, pos = state.src, state.pos
+    if not src.startswith("\\boxed{", pos):
+        return False
+    depth = 0
+    for i in range(pos + len("\\boxed"), state.posMax):
+        char = src[i]
+        if char == "\\":
+            continue
+        if char == "{" and src[i - 1] != "\\":
+            depth += 1
+        elif char == "}" and src[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                if not silent:
+                    token = state.push("math_inline", "math", 0)
+                    token.content = src[pos : i + 1]
+                    token.markup = "\\boxed"
+                state.pos = i + 1
+                return True
+    return False
+
+
+def math_plugin(md: MarkdownIt) -> None:
+    """Teach ``md`` every math notation s1 writes, rendered as MathML.
+
+    ``$…$`` needs no space inside its dollars (so "$5 and $10" stays text);
+    ``$$…$$`` may sit inside a paragraph or on lines of its own.
+    """
+    dollarmath_plugin(
+        md,
+        allow_labels=False,
+        allow_space=False,
+        allow_digits=True,
+        double_inline=True,
+        renderer=_render,
+    )
+    # Displayed math inside a paragraph: a block-level span, as a <div> may not sit in a <p>.
+    md.add_render_rule(
+        "math_inline_double",
+        lambda self, tokens, idx, options, env: (
+            f'<span class="math display">{to_mathml(tokens[idx].content, True)}</span>'
+        ),
+    )
+    amsmath_plugin(md, renderer=lambda content: to_mathml(content, True))
+    md.inline.ruler.before("escape", "math_brackets", _brackets)
+    md.inline.ruler.before("escape", "math_boxed", _boxed)
