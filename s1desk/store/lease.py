@@ -58,7 +58,7 @@ class WriterLease:
     def release(self) -> None:
         if self._fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             self._path.unlink()
         os.close(self._fd)
         self._fd = None
@@ -95,7 +95,8 @@ def sweep(directory: Path) -> None:
             continue
         try:
             if _try_lock(fd):
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # Windows refuses to remove an open file
+                    path.unlink(missing_ok=True)
                 log.debug("removed stale writer lease %s", path.name)
         finally:
             os.close(fd)
