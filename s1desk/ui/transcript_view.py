@@ -153,8 +153,10 @@ class TranscriptView(QWebEngineView):
         self._answer_len.pop(index, None)
         self.call("startReply", index)
 
-    def update_reply(self, index: int, message: AssistantMessage) -> None:
-        """Refresh message ``index`` only; the answer is re-rendered when it grew."""
+    def update_reply(self, index: int, message: AssistantMessage, source: str = "") -> None:
+        """Refresh message ``index`` only; the answer is re-rendered when it grew.
+
+        ``source`` names the backend that wrote it; it leads the statistics line."""
         answer = message.answer
         changed = self._answer_len.get(index) != len(answer)
         self._answer_len[index] = len(answer)
@@ -166,7 +168,7 @@ class TranscriptView(QWebEngineView):
             "notice": message.notice or "",
             "note": "" if message.error else note,
             "error": note if message.error else "",
-            "stats": stats_line(message),
+            "stats": " · ".join(p for p in (source, stats_line(message)) if p),
             "done": message.finished,
         }
         self.call("reply", index, data)

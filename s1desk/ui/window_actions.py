@@ -20,6 +20,7 @@ class ActionSpec:
 SPECS = (
     ActionSpec("models", "&Models…", "Ctrl+M", "&Model"),
     ActionSpec("open_model", "&Open model…", "Ctrl+O", "&Model"),
+    ActionSpec("servers", "&Remote servers…", "Ctrl+Shift+S", "&Model"),
     ActionSpec("cancel_load", "&Cancel loading", "", "&Model"),
     ActionSpec("new_chat", "&New chat", "Ctrl+N", "&Chat"),
     ActionSpec("stop", "&Stop", "Esc", "&Chat"),
