@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from s1desk.backends.base import Backend, GenerationRequest
 from s1desk.backends.cancel import CancelToken
 from s1desk.chat.message import AssistantMessage
-from s1desk.chat.session import ChatSession, ChatStateError
+from s1desk.chat.session import ChatSession, ChatStateError, Exchange
 from s1desk.errors import S1DeskError
+from s1desk.events import StreamEvent
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
 from s1desk.thinking.policy import BudgetPolicy
@@ -22,6 +25,21 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_MS = 40
 
 NO_BACKEND = "No model is loaded. Open a GGUF model (Model ▸ Open model…, Ctrl+O) first."
+
+
+class ReplySink(Protocol):
+    """Takes one reply's events as they stream (e.g. to save them); must not raise."""
+
+    def feed(self, event: StreamEvent) -> None: ...
+
+    def end(self, message: AssistantMessage) -> None: ...
+
+
+class ReplyObserver(Protocol):
+    """Told when a reply starts; the sink it returns gets that reply's events."""
+
+    def begin(self, index: int, request: GenerationRequest, backend: Backend) -> ReplySink | None:
+        ...
 
 
 class ChatController(QObject):
@@ -51,6 +69,7 @@ class ChatController(QObject):
         self.sampler = SamplerSettings()
         self.system_prompt = DEFAULT_SYSTEM_PROMPT
         self._backend: Backend | None = None
+        self.observer: ReplyObserver | None = None
         self._task: asyncio.Task[None] | None = None
         self._cancel: CancelToken | None = None
         self._streaming: int | None = None
@@ -141,6 +160,20 @@ class ChatController(QObject):
         self.session.clear()
         self.cleared.emit()
 
+    def load(self, exchanges: Sequence[Exchange]) -> bool:
+        """Show finished ``exchanges`` (a saved conversation) in place of the current chat."""
+        if self.busy:
+            self.problem.emit("A reply is still being written: stop it first (Esc).")
+            return False
+        self.new_chat()
+        self.session.exchanges.extend(exchanges)
+        for index, exchange in enumerate(self.session.exchanges):
+            self.exchange_added.emit(index)
+            if exchange.reply is not None:
+                self.reply_started.emit(index)
+                self.reply_finished.emit(index)
+        return True
+
     async def wait_idle(self) -> None:
         """Return once no generation runs."""
         while (task := self._task) is not None and not task.done():
@@ -179,22 +212,30 @@ class ChatController(QObject):
         backend = self._backend
         assert backend is not None
         request = self.session.start_reply(index, policy, self.sampler, self.system_prompt)
+        sink = self.observer.begin(index, request, backend) if self.observer else None
         cancel = CancelToken()
         self._cancel = cancel
         self._streaming = index
         self.reply_started.emit(index)
-        self._task = asyncio.ensure_future(self._generate(backend, index, request, cancel))
+        self._task = asyncio.ensure_future(self._generate(backend, index, request, cancel, sink))
         self._timer.start()
         self.busy_changed.emit(True)
 
     async def _generate(
-        self, backend: Backend, index: int, request: GenerationRequest, cancel: CancelToken
+        self,
+        backend: Backend,
+        index: int,
+        request: GenerationRequest,
+        cancel: CancelToken,
+        sink: ReplySink | None = None,
     ) -> None:
         message = self.session.exchanges[index].reply
         assert message is not None
         try:
             async for event in backend.stream(request, cancel):
                 message.apply(event)
+                if sink is not None:
+                    sink.feed(event)
                 self._dirty = True
             if not message.finished:
                 message.fail("The backend ended the stream without finishing the reply.")
@@ -207,6 +248,8 @@ class ChatController(QObject):
             log.exception("generation failed")
             message.fail(f"Generation failed: {exc}")
         finally:
+            if sink is not None:
+                sink.end(message)
             self._timer.stop()
             self._task = None
             self._cancel = None

@@ -36,6 +36,7 @@ from s1desk.ui.banner import Banner
 from s1desk.ui.budget_control import BudgetControl
 from s1desk.ui.chat_controller import ChatController
 from s1desk.ui.composer import Composer
+from s1desk.ui.history import attach_history
 from s1desk.ui.model_loader import ModelLoader
 from s1desk.ui.reasoning_pane import ReasoningPane
 from s1desk.ui.resources import app_icon
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self.set_reasoning_visible(not settings.reasoning_collapsed, remember=False)
         self.actions_by_name["auto_collapse"].setChecked(settings.auto_collapse_reasoning)
+        self.history = attach_history(self)  # saved chats, the sidebar, export and import
         self.composer.setFocus()
 
     # -- wiring --------------------------------------------------------------
@@ -546,6 +548,8 @@ class MainWindow(QMainWindow):
         self.remember_geometry()
         self._save()
         await self.controller.shutdown()
+        if self.history is not None:
+            self.history.close()
         await self.loader.shutdown()
         if self.model_manager is not None:
             await self.model_manager.shutdown()

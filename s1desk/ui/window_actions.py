@@ -18,6 +18,8 @@ class ActionSpec:
 
 
 SPECS = (
+    ActionSpec("export", "&Export conversation…", "Ctrl+Shift+E", "&File"),
+    ActionSpec("import", "&Import conversation…", "Ctrl+Shift+I", "&File"),
     ActionSpec("models", "&Models…", "Ctrl+M", "&Model"),
     ActionSpec("open_model", "&Open model…", "Ctrl+O", "&Model"),
     ActionSpec("servers", "&Remote servers…", "Ctrl+Shift+S", "&Model"),
@@ -30,6 +32,7 @@ SPECS = (
     ActionSpec("copy_answer", "Copy &answer", "Ctrl+Shift+C", "&Chat"),
     ActionSpec("copy_reasoning", "Copy r&easoning", "Ctrl+Alt+C", "&Chat"),
     ActionSpec("focus_composer", "&Write a message", "Ctrl+K", "&Chat"),
+    ActionSpec("find", "Searc&h conversations", "Ctrl+F", "&Chat"),
     ActionSpec("settings", "&Settings…", "Ctrl+,", "&Chat"),
     ActionSpec("quit", "&Quit", "Ctrl+Q", "&Chat"),
     ActionSpec("toggle_reasoning", "&Reasoning pane", "Ctrl+T", "&View", checkable=True),
