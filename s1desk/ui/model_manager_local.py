@@ -109,7 +109,7 @@ class LocalModelsView(QWidget):
                     m.quantization,
                     size_text(m.size) + parts,
                     where,
-                    m.problem or m.path.name,
+                    m.problem or (m.path.name if m.source == "cache" else str(m.path)),
                 ]
             )
             item.setToolTip(0, str(m.path))

@@ -35,7 +35,7 @@ from s1desk.ui.model_manager_format import (
 from s1desk.ui.theme import Colors
 
 #: Column widths shared by every row, so the catalog reads as a table.
-NAME_WIDTH = 170
+NAME_WIDTH = 210
 SIZE_WIDTH = 120
 BUTTONS_WIDTH = 180
 
