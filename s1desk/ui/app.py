@@ -38,6 +38,20 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
+def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    """Give ``loop`` the async-generator hooks that ``asyncio.run`` would install.
+
+    qasync's loop never registers them, so an async generator left unfinished
+    (httpx's, when a remote stream is cut short) would be closed by the garbage
+    collector outside the loop ("async generator ignored GeneratorExit")
+    instead of by a task on the loop.
+    """
+    firstiter = getattr(loop, "_asyncgen_firstiter_hook", None)  # asyncio's own hooks
+    finalizer = getattr(loop, "_asyncgen_finalizer_hook", None)
+    if firstiter is not None and finalizer is not None:
+        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+
+
 def startup_model(settings: AppSettings) -> Path | None:
     """The model to open at start: ``$S1DESK_MODEL``, else the one used last."""
     value = os.environ.get(MODEL_VARIABLE) or settings.last_model
@@ -49,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_application(argv)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     window = MainWindow(load_settings())
     window.show()
     model = startup_model(window.settings)

@@ -29,9 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.backends.base import Backend
+from s1desk.connections import KeyStore
 from s1desk.settings import AppSettings, save_settings
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui import theme
+from s1desk.ui.backend_switch_sources import ReplySources
+from s1desk.ui.backend_switcher import BackendSwitcher
 from s1desk.ui.banner import Banner
 from s1desk.ui.budget_control import BudgetControl
 from s1desk.ui.chat_controller import ChatController
@@ -45,6 +48,7 @@ from s1desk.ui.window_actions import build_actions, shortcuts_text
 
 if TYPE_CHECKING:
     from s1desk.ui.model_manager import ModelManagerDialog
+    from s1desk.ui.servers_dialog import ServersDialog
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         controller: ChatController | None = None,
         loader: ModelLoader | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
         self.controller = controller or ChatController(parent=self)
         self.loader = loader or ModelLoader(self)
         self.model_manager: ModelManagerDialog | None = None
+        self.servers_dialog: ServersDialog | None = None
         self._editing: int | None = None
         self._auto_collapsed = False
         self._collapsed_for: int | None = None
@@ -152,17 +158,21 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         status.addPermanentWidget(self.load_bar)
         status.addPermanentWidget(self.load_cancel)
+        # The backend selector (local model, saved servers); it owns those backends.
+        self.switcher = BackendSwitcher(self.controller, keys=keys or KeyStore, parent=self)
+        self.sources = ReplySources(self.controller, self)
+        status.addPermanentWidget(self.switcher.box)
         status.addPermanentWidget(self.backend_label)
 
         self.actions_by_name, self.menus = build_actions(self)
         self.model_menu = self.menus["&Model"]
         self._wire()
+        self.history = attach_history(self)  # saved chats, the sidebar, export and import
         self._show_backend(c.backend.name if c.backend else "")
         self._busy(False)
         self._restore_geometry()
         self.set_reasoning_visible(not settings.reasoning_collapsed, remember=False)
         self.actions_by_name["auto_collapse"].setChecked(settings.auto_collapse_reasoning)
-        self.history = attach_history(self)  # saved chats, the sidebar, export and import
         self.composer.setFocus()
 
     # -- wiring --------------------------------------------------------------
@@ -179,6 +189,11 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._busy)
         c.backend_changed.connect(self._show_backend)
         c.problem.connect(self.banner.show_message)
+        self.switcher.problem.connect(self.banner.show_message)
+        self.switcher.connecting.connect(self._connecting)
+        self.switcher.context_known.connect(self.budget.set_limit)
+        self.switcher.manage.connect(self.show_servers)
+        a["servers"].triggered.connect(self.show_servers)
         self.transcript.action.connect(self._transcript_action)
         self.composer.submitted.connect(self.submit)
         self.send_button.clicked.connect(lambda: self.submit(self.composer.toPlainText()))
@@ -212,10 +227,19 @@ class MainWindow(QMainWindow):
     # -- public slots --------------------------------------------------------------
 
     def set_backend(self, backend: Backend | None) -> None:
-        """Use ``backend`` for the next replies; the previous one is closed once idle."""
-        previous = self.controller.set_backend(backend)
-        if previous is not None and previous is not backend:
-            self._spawn(self._retire(previous))
+        """Use ``backend`` as the local model for the next replies; the previous local
+        one is closed once idle (remote connections stay open for switching back)."""
+        self.switcher.use_local(backend)
+
+    def show_servers(self) -> None:
+        """The Remote servers dialog (add, edit, test); the selector follows its changes."""
+        from s1desk.ui.servers_dialog import ServersDialog
+
+        dialog = ServersDialog(self.switcher.store, self.switcher.keys, self.colors, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self.switcher.reload)
+        self.servers_dialog = dialog
+        dialog.open()
 
     def set_sidebar(self, widget: QWidget) -> None:
         """Show ``widget`` (e.g. the conversation list) in the left area."""
@@ -365,6 +389,12 @@ class MainWindow(QMainWindow):
 
     def _reply_finished(self, index: int) -> None:
         self._reply_updated(index, final=True)
+        message = self.controller.message(index)
+        if message is not None and message.error and self.sources.of(message):
+            self.banner.show_message(
+                f"The reply failed: {message.error} What arrived is kept; Regenerate "
+                "(Ctrl+R) tries again, or switch backends in the status bar."
+            )
 
     def _reply_updated(self, index: int, final: bool = False) -> None:
         message = self.controller.message(index)
@@ -376,7 +406,7 @@ class MainWindow(QMainWindow):
         thinking_only = not message.answer_parts and message.close_reason is None
         if final or not thinking_only or now - self._transcript_at >= TRANSCRIPT_THINKING_INTERVAL:
             self._transcript_at = now
-            self.transcript.update_reply(index, message)
+            self.transcript.update_reply(index, message, self.sources.of(message))
         if self.reasoning.index == index:
             self.reasoning.update_message(message)
         if (
@@ -416,6 +446,12 @@ class MainWindow(QMainWindow):
         else:
             self.backend_label.setText("○ no model — Ctrl+M: get one, Ctrl+O: open a file")
             self.backend_label.setToolTip("Download an s1 model (Models…) or open a GGUF file")
+
+    def _connecting(self, label: str) -> None:
+        if label:
+            self.backend_label.setText(f"Connecting to {label}…")
+        else:
+            self._show_backend(self.controller.backend.name if self.controller.backend else "")
 
     def _policy_changed(self, policy: BudgetPolicy) -> None:
         self.controller.policy = policy
@@ -553,6 +589,7 @@ class MainWindow(QMainWindow):
         await self.loader.shutdown()
         if self.model_manager is not None:
             await self.model_manager.shutdown()
+        await self.switcher.shutdown()
         backend = self.controller.set_backend(None)
         if backend is not None:
             await backend.aclose()
