@@ -185,6 +185,12 @@ def test_a_download_shows_progress_completes_and_is_listed(
     assert local.path.read_bytes()[:4] == b"GGUF"
     assert manager.tabs.tabText(1) == "On this machine (1)"
     assert not manager.intro.isVisible()
+    # Use hands the file to whoever loads models, and gets out of the way.
+    chosen: list[Path] = []
+    manager.use_requested.connect(chosen.append)
+    r.use_button.click()
+    assert chosen == [local.path]
+    assert not manager.isVisible()
     # A new window finds it already downloaded.
     again = ModelManagerDialog(catalog=manager.catalog_view.catalog, hardware=NO_GPU)
     assert row(again, "Q4_K_M").use_button.isVisibleTo(again)
@@ -379,3 +385,31 @@ def test_chatting_goes_on_while_a_model_downloads(
     w.actions_by_name["models"].trigger()  # the same window, with its finished download
     assert w.model_manager is manager
     assert [m.quantization for m in manager.local_view.models] == ["Q4_K_M"]
+
+
+def test_refresh_from_hub_reads_real_sizes_and_names_unreadable_repositories(
+    hub_state: HubState, hf_cache: Path, tiny_files: dict[str, Path], arun: Callable[..., Any]
+) -> None:
+    name = "s1.1-1.5B.Q4_K_M.gguf"
+    with hub_state.lock:
+        hub_state.repos["mradermacher/s1.1-1.5B-GGUF"] = {name: HostedFile(tiny_files[Q4])}
+    dialog = ModelManagerDialog(hardware=NO_GPU)  # the packaged catalog
+    try:
+        view = dialog.catalog_view
+        before = view.row("s1.1-1.5B", "Q4_K_M")
+        assert before.quant.estimated
+        assert before.size_label.text().startswith("≈")
+        view.refresh_button.click()
+        assert not view.refresh_button.isEnabled()
+        arun(until(lambda: view.refresh_button.isEnabled(), 60, "the refresh"))
+        after = view.row("s1.1-1.5B", "Q4_K_M")
+        assert not after.quant.estimated
+        assert after.quant.size == tiny_files[Q4].stat().st_size
+        assert after.size_label.text() == "25 MB"
+        assert after.verdict_label.text()  # re-assessed with the real size
+        # The repositories the loopback hub does not hold are named, not hidden.
+        assert "could not be read" in view.refresh_label.text()
+        assert "bartowski/simplescaling_s1.1-32B-GGUF" in view.refresh_label.text()
+    finally:
+        arun(dialog.shutdown())
+        dialog.deleteLater()
