@@ -114,7 +114,7 @@ class ServersDialog(QDialog):
         layout = QHBoxLayout(self)
         layout.addLayout(left)
         layout.addLayout(right, 1)
-        self.resize(820, 460)
+        self.resize(820, 420)
 
         self.list.currentItemChanged.connect(self._selected)
         self.add_button.clicked.connect(self.add_server)
@@ -264,9 +264,10 @@ class ServersDialog(QDialog):
             self._show(f"The server serves {len(report.models)} model(s): {names}.", ok=True)
         elif refresh_only and report.problem is Problem.MODEL_NOT_FOUND:
             self._show(f"✗ {TITLES[report.problem]}: {report.message}", ok=False)
+        elif report.ok:
+            self._show(f"✓ {report.message}", ok=True)
         else:
-            mark = "✓" if report.ok else "✗"
-            self._show(f"{mark} {TITLES[report.problem]}: {report.message}", ok=report.ok)
+            self._show(f"✗ {TITLES[report.problem]}: {report.message}", ok=False)
 
     def _set_testing(self, on: bool) -> None:
         self.test_button.setEnabled(not on)

@@ -92,6 +92,7 @@ class ServerForm(QWidget):
         self.context.setGroupSeparatorShown(True)
         self.context.setSpecialValueText("as the server reports")
         self.context.setSuffix(" tokens")
+        self.context.setMaximumWidth(240)
         self.context.setToolTip(
             "The maximum context, for servers that do not report it (llama_cpp.server)"
         )
