@@ -57,7 +57,7 @@ class Sidebar(QWidget):
         self._store = store
         self._current: int | None = None
 
-        self.new_button = QPushButton("＋  New chat")
+        self.new_button = QPushButton("+  New chat")
         self.new_button.setObjectName("newChatButton")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
         self.search_box = QLineEdit()
