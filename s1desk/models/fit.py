@@ -180,8 +180,12 @@ def assess_catalog(
 def _score(f: Fit) -> tuple[int, float, float]:
     bpw = f.quant.bits_per_weight if f.quant else 8 * f.estimate.weights / 1e9
     if f.verdict is Verdict.GPU:
-        # the best quality that fits; above Q8_0 buys nothing measurable
-        return (3, 1.0, min(bpw, 8.5) - (0.5 if bpw > 8.5 else 0.0))
+        # The biggest model that fits whole wins (a 14B at Q4 beats a 1.5B at
+        # Q8), counting bits below ~4.5 per weight as lost capacity; then the
+        # best quality, where above Q8_0 buys nothing measurable.
+        params = 8 * f.estimate.weights / bpw
+        capacity = params * min(bpw, 4.5) / 4.5
+        return (3, capacity, min(bpw, 8.5) - (0.5 if bpw > 8.5 else 0.0))
     if f.verdict is Verdict.PARTIAL:
         return (2, f.gpu_layers / f.n_layers, -abs(bpw - 4.85))
     if f.verdict is Verdict.CPU:

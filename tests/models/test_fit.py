@@ -124,6 +124,19 @@ def test_verdicts_on_a_24_gib_gpu() -> None:
     assert best.quant.quant in ("Q4_K_M", "Q4_K_S", "Q5_K_M")
 
 
+def test_across_models_a_big_gpu_gets_a_big_model() -> None:
+    catalog = load_catalog()
+    hw = _machine(24, 64)
+    fits = []
+    for m in catalog.models:
+        fits += assess_catalog(m.architecture, m.quantizations, hw, 8192)
+    best = recommend(fits)
+    assert best is not None
+    assert best.verdict is Verdict.GPU
+    assert best.quant is not None
+    assert best.quant.model_id.endswith("32B"), best.label
+
+
 def test_full_context_needs_a_smaller_kv_cache() -> None:
     model = load_catalog().model("s1.1-32B")
     q = load_catalog().quantization("s1.1-32B", "Q4_K_M")
