@@ -177,6 +177,10 @@ def assess_catalog(
     ]
 
 
+#: The largest weights recommended for decoding on a CPU.
+CPU_COMFORT_WEIGHTS = 6 * 2**30
+
+
 def _score(f: Fit) -> tuple[int, float, float]:
     bpw = f.quant.bits_per_weight if f.quant else 8 * f.estimate.weights / 1e9
     if f.verdict is Verdict.GPU:
@@ -189,8 +193,12 @@ def _score(f: Fit) -> tuple[int, float, float]:
     if f.verdict is Verdict.PARTIAL:
         return (2, f.gpu_layers / f.n_layers, -abs(bpw - 4.85))
     if f.verdict is Verdict.CPU:
-        # memory bandwidth bound: Q4_K_M is the usual balance of speed and quality
-        return (1, 0.0, -abs(bpw - 4.85))
+        # Memory-bandwidth bound: every token reads all weights, and reasoning
+        # runs to thousands of tokens, so past ~6 GiB of weights a CPU is too
+        # slow to be the advice; Q4_K_M is the usual balance of speed and quality.
+        if f.estimate.weights <= CPU_COMFORT_WEIGHTS:
+            return (1, 8 * f.estimate.weights / bpw * min(bpw, 4.5) / 4.5, -abs(bpw - 4.85))
+        return (1, -float(f.estimate.weights), -abs(bpw - 4.85))
     return (0, 0.0, 0.0)
 
 

@@ -160,6 +160,7 @@ def test_cpu_only_machine_recommends_a_model_that_fits_in_ram() -> None:
     assert best is not None
     assert best.verdict is Verdict.CPU
     assert best.estimate.total < 15 * GiB
+    assert best.estimate.weights <= 6 * GiB, "a CPU is advised a model it can run at a usable speed"
 
 
 def test_this_machine_is_described_plainly() -> None:
