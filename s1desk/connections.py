@@ -156,13 +156,25 @@ class ServerStore:
             keys.delete(server_id)
 
 
+def _stores_plain_text(backend: keyring.backend.KeyringBackend) -> bool:
+    """True for keyrings that keep secrets unencrypted on disk (keyrings.alt's plaintext file)."""
+    inner = getattr(backend, "backends", None)
+    if isinstance(inner, list | tuple) and inner:
+        return all(_stores_plain_text(b) for b in inner)
+    return "plaintext" in type(backend).__name__.lower()
+
+
 class KeyStore:
     """API keys in the system keyring; in memory for the session where there is none."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
         self._session: dict[str, ApiKey] = {}
         self._failed: str | None = None
+        if backend is None:
+            backend = keyring.get_keyring()
+            if _stores_plain_text(backend):
+                self._failed = "only a keyring that writes keys unencrypted to a file was found"
+        self._backend = backend
 
     @property
     def persistent(self) -> bool:

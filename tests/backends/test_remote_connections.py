@@ -10,6 +10,7 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import keyring
 import keyring.backends.fail
 import pytest
 from cryptography import x509
@@ -21,6 +22,7 @@ from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 from s1desk import connections
 from s1desk.backends.remote_config import ApiKey
 from s1desk.connections import (
+    KEYRING_SERVICE,
     KeyStore,
     Problem,
     SavedServer,
@@ -219,3 +221,17 @@ def test_an_untrusted_certificate_is_a_tls_problem(runner: asyncio.Runner, tmp_p
     report = runner.run(go())
     assert report.problem is Problem.TLS
     assert "certificate" in report.message
+
+
+def test_an_unencrypted_file_keyring_is_not_taken_for_a_system_keyring() -> None:
+    # keyrings.alt (installed for the tests) registers a plaintext file keyring;
+    # found on its own, it must not be where API keys go.
+    keys = KeyStore()
+    if type(keyring.get_keyring()).__name__ == "PlaintextKeyring":
+        assert not keys.persistent
+        assert "unencrypted" in keys.status
+        keys.set("srv", ApiKey("sk-secret"))
+        assert keys.get("srv") == ApiKey("sk-secret")
+        assert keyring.get_keyring().get_password(KEYRING_SERVICE, "srv") is None
+    else:
+        assert keys.persistent == (keyring.get_keyring().priority > 0)
