@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 #: Typing pauses this long (ms) before a search runs.
 SEARCH_DELAY_MS = 150
-#: Matches listed for a search.
-SEARCH_LIMIT = 100
 
 
 class Sidebar(QWidget):
@@ -78,7 +76,7 @@ class Sidebar(QWidget):
         )
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-        self.results = SearchModel(self)
+        self.results = SearchModel(store, self)
         self.result_list = QListView()
         self.result_list.setObjectName("searchResults")
         self.result_list.setModel(self.results)
@@ -128,6 +126,7 @@ class Sidebar(QWidget):
         self.result_list.activated.connect(self._hit_clicked)
         self.undo_notice.undo.connect(self.restore)
         self.model.problem.connect(self.problem)
+        self.results.problem.connect(self.problem)
         self.model.modelReset.connect(self._update_empty)
         self._update_empty()
 
@@ -194,17 +193,7 @@ class Sidebar(QWidget):
     def run_search(self) -> None:
         """Search now for the text in the box (an empty box shows the list again)."""
         self._search_timer.stop()
-        text = self.search_box.text().strip()
-        if not text:
-            self.results.set_hits([])
-            self._update_empty()
-            return
-        try:
-            hits = self._store.search(text, limit=SEARCH_LIMIT)
-        except StoreError as exc:
-            self.problem.emit(str(exc))
-            hits = []
-        self.results.set_hits(hits)
+        self.results.search(self.search_box.text())
         self._update_empty()
 
     def _search_changed(self, text: str) -> None:

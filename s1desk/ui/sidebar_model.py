@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Conversations read from the store at a time.
 PAGE = 50
+#: Search matches read at a time.
+SEARCH_PAGE = 25
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -153,22 +155,52 @@ class ConversationListModel(QAbstractListModel):
 
 
 class SearchModel(QAbstractListModel):
-    """The messages that match a search: the conversation's title, a snippet, where."""
+    """The messages that match a search, newest first, a page at a time as the view scrolls:
+    the conversation's title, a snippet, and where it matched."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    problem = Signal(str)
+
+    def __init__(self, store: HistoryStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._store = store
+        self._query = ""
         self._hits: list[SearchHit] = []
+        self._more = False
 
-    def set_hits(self, hits: list[SearchHit]) -> None:
+    def search(self, query: str) -> None:
+        """Show the first page of matches for ``query`` (nothing for a blank one)."""
         self.beginResetModel()
-        self._hits = hits
+        self._query = query.strip()
+        self._hits = []
+        self._more = bool(self._query)
         self.endResetModel()
+        if self._more:
+            self.fetchMore()
 
     def hit(self, row: int) -> SearchHit:
         return self._hits[row]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._hits)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
+        if parent.isValid() or not self._more:
+            return
+        try:
+            more = self._store.search(self._query, limit=SEARCH_PAGE, offset=len(self._hits))
+        except StoreError as exc:
+            self._more = False
+            self.problem.emit(str(exc))
+            return
+        self._more = len(more) == SEARCH_PAGE
+        if more:
+            first = len(self._hits)
+            self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
+            self._hits += more
+            self.endInsertRows()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._hits):

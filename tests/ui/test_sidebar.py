@@ -15,7 +15,7 @@ from s1desk.backends.scripted import ScriptedBackend
 from s1desk.store import Conversation, HistoryStore, Message, MessageStatus
 from s1desk.ui.main_window import MainWindow
 from s1desk.ui.sidebar import Sidebar
-from s1desk.ui.sidebar_model import PAGE
+from s1desk.ui.sidebar_model import PAGE, SEARCH_PAGE
 from support.qt import Windows, until
 
 
@@ -219,3 +219,18 @@ def test_a_history_of_a_thousand_conversations_opens_one_page_and_pages_in(
     assert titles(w)[0] == "brand new"
     assert sidebar.model.rowCount() >= shown
     assert sidebar.model.total == 1001
+
+    # Search results page in the same way: thousands match, one page is read.
+    sidebar.search_box.setText("thinking")
+    sidebar.run_search()
+    assert sidebar.results.rowCount() == SEARCH_PAGE
+    assert sidebar.results.hit(0).conversation_title == "conversation 999"
+    bar = sidebar.result_list.verticalScrollBar()
+
+    async def scroll_results() -> bool:
+        bar.setValue(bar.maximum())
+        return sidebar.results.rowCount() >= 2 * SEARCH_PAGE
+
+    arun(until(scroll_results, what="more matches"))
+    ids = [sidebar.results.hit(r).message_id for r in range(sidebar.results.rowCount())]
+    assert len(set(ids)) == len(ids)
