@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from s1desk.ui.app import create_application
+from s1desk.ui.app import create_application, install_asyncgen_hooks
 from support.qt import Windows
 
 T = TypeVar("T")
@@ -39,7 +40,10 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     """
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
+    hooks = sys.get_asyncgen_hooks()
+    install_asyncgen_hooks(loop)
     yield loop
+    sys.set_asyncgen_hooks(*hooks)
     loop.stop()
     asyncio.events._set_running_loop(None)
     loop.close()
