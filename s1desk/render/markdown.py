@@ -12,7 +12,8 @@ from s1desk.render.math import math_plugin
 
 
 @functools.cache
-def _parser() -> MarkdownIt:
+def parser() -> MarkdownIt:
+    """The one configured parser (shared; do not change its rules)."""
     # "commonmark" with html=False escapes every tag the model writes; links
     # with javascript:, vbscript:, file: and data: (other than images) are
     # refused by markdown-it's validateLink.
@@ -34,5 +35,12 @@ def render_markdown(text: str) -> str:
     LaTeX math comes out as MathML. Unfinished input (a stream cut mid-block)
     is fine.
     """
-    html: str = _parser().render(text)
+    html: str = parser().render(text)
     return html
+
+
+def code_blocks(text: str) -> list[str]:
+    """The source of each code block in ``text``, in the order they are shown."""
+    return [
+        token.content for token in parser().parse(text) if token.type in ("fence", "code_block")
+    ]

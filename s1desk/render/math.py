@@ -93,13 +93,15 @@ def math_plugin(md: MarkdownIt) -> None:
     """Teach ``md`` every math notation s1 writes, rendered as MathML.
 
     ``$…$`` needs no space inside its dollars (so "$5 and $10" stays text);
-    ``$$…$$`` may sit inside a paragraph or on lines of its own.
+    ``$$…$$`` may sit inside a paragraph or on lines of its own, with no
+    blank line inside (as in LaTeX), so an unclosed ``$$`` stops at one.
     """
     dollarmath_plugin(
         md,
         allow_labels=False,
         allow_space=False,
         allow_digits=True,
+        allow_blank_lines=False,
         double_inline=True,
         renderer=_render,
     )

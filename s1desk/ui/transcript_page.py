@@ -7,7 +7,10 @@ no network, no plugins, no forms. Python drives the page through ``S1.*`` calls.
 
 from __future__ import annotations
 
+import functools
 import secrets
+
+from s1desk.render.css import render_css
 
 _CSS = """
 :root { color-scheme: light; --bg:#ffffff; --fg:#1d2024; --muted:#6b7280; --user:#eef2f8;
@@ -41,6 +44,17 @@ body { font: 15px/1.55 system-ui, "Segoe UI", "Noto Sans", "DejaVu Sans", sans-s
 .answer table { border-collapse: collapse; }
 .answer th, .answer td { border: 1px solid var(--border); padding: 3px 8px; }
 .answer a { color: var(--accent); }
+.answer pre { position: relative; }
+.answer pre > a.copy { position: absolute; top: 5px; right: 6px;
+  font: 12px/1.6 system-ui, sans-serif; color: var(--muted); background: var(--bg);
+  border: 1px solid var(--border); border-radius: 5px;
+  padding: 0 7px; text-decoration: none; opacity: 0.8; }
+.answer pre > a.copy::after { content: "Copy"; }
+.answer pre > a.copy.copied::after { content: "Copied"; }
+.answer pre:hover > a.copy { opacity: 1; color: var(--accent); border-color: var(--accent); }
+.answer .math.display, .answer .math.block { text-align: center; }
+.answer math { font-size: 1.1em;
+  font-family: "STIX Two Math", "Latin Modern Math", "Cambria Math", "DejaVu Serif", math; }
 .note, .notice { font-size: 13px; color: var(--muted); margin-top: 4px; }
 .error { background: var(--err-bg); color: var(--err-fg); border-radius: 6px; padding: 6px 10px;
   margin-top: 6px; font-size: 13.5px; }
@@ -100,6 +114,28 @@ const S1 = (() => {
     m.appendChild(t); a.appendChild(m); s.appendChild(a);
     follow(() => {});
   }
+  // The answer's nodes: first those of finished blocks (kept), then those of the open tail.
+  function setAnswer(a, i, u) {
+    if (u.reset) { a.textContent = ""; a.dataset.kept = "0"; }
+    const kept = Number(a.dataset.kept || 0);
+    while (a.childNodes.length > kept) a.lastChild.remove();
+    if (u.append) {
+      a.insertAdjacentHTML("beforeend", u.append); a.dataset.kept = a.childNodes.length;
+    }
+    a.insertAdjacentHTML("beforeend", u.tail);
+    a.querySelectorAll("pre").forEach((pre, k) => {
+      let c = pre.firstElementChild;
+      if (!c || !c.classList.contains("copy")) {
+        c = link("#", undefined, "copy"); c.title = "Copy code"; pre.prepend(c);
+      }
+      c.href = "s1desk:copy-code/" + i + "?block=" + k;
+    });
+  }
+  document.addEventListener("click", (e) => {
+    const c = e.target instanceof Element ? e.target.closest("a.copy") : null;
+    if (!c) return;
+    c.classList.add("copied"); setTimeout(() => c.classList.remove("copied"), 1500);
+  });
   function setText(node, text) {
     node.textContent = text || ""; node.classList.toggle("hidden", !text);
   }
@@ -109,7 +145,7 @@ const S1 = (() => {
       const sum = s.querySelector(".summary");
       sum.textContent = (d.live ? "◌ " : "▸ ") + d.summary;
       sum.classList.toggle("live", d.live);
-      if (d.answer !== null) s.querySelector(".answer").innerHTML = d.answer;
+      if (d.answer !== null) setAnswer(s.querySelector(".answer"), i, d.answer);
       setText(s.querySelector(".notice"), d.notice);
       setText(s.querySelector(".note"), d.note);
       setText(s.querySelector(".error"), d.error);
@@ -136,6 +172,12 @@ window.S1 = S1;
 """
 
 
+@functools.cache
+def _page_css() -> str:
+    """The page's own styles, then highlighted code and math (dark under ``:root.dark``)."""
+    return _CSS + render_css(":root.dark")
+
+
 def transcript_html(dark: bool) -> str:
     """The page, with a fresh nonce for its one script."""
     nonce = secrets.token_urlsafe(16)
@@ -148,10 +190,11 @@ def transcript_html(dark: bool) -> str:
         "frame-src 'none'; form-action 'none'; base-uri 'none'"
     )
     root_class = ' class="dark"' if dark else ""
+    css = _page_css()
     return f"""<!DOCTYPE html>
 <html{root_class}><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{csp}">
-<style>{_CSS}</style>
+<style>{css}</style>
 <script nonce="{nonce}">{_JS}</script>
 </head><body>
 <div id="log"><div id="empty"><h1>Ask s1 something</h1>

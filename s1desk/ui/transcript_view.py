@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QUrl, QUrlQuery, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
@@ -20,13 +20,16 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from s1desk.chat.message import AssistantMessage
 from s1desk.chat.summary import finish_note, stats_line, thinking_summary
-from s1desk.render.markdown import render_markdown
+from s1desk.render.markdown import code_blocks
+from s1desk.render.stream import StreamingMarkdown
 from s1desk.ui.environment import ACTION_SCHEME
 from s1desk.ui.transcript_page import transcript_html
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("edit", "reasoning", "copy-answer", "copy-reasoning", "regenerate", "think-longer")
+#: The copy link on a code block: ``s1desk:copy-code/MESSAGE?block=K``.
+COPY_CODE = "copy-code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class TranscriptAction:
 
 class _Page(QWebEnginePage):
     action_requested = Signal(TranscriptAction)
+    copy_code_requested = Signal(int, int)  # message, code block
 
     def acceptNavigationRequest(  # noqa: N802 (Qt override)
         self, url: QUrl | str, kind: QWebEnginePage.NavigationType, is_main_frame: bool
@@ -50,6 +54,10 @@ class _Page(QWebEnginePage):
                 name, _, index = url.path().partition("/")
                 if name in ACTIONS and index.isdigit():
                     self.action_requested.emit(TranscriptAction(name, int(index)))
+                elif name == COPY_CODE and index.isdigit():
+                    block = QUrlQuery(url).queryItemValue("block")
+                    if block.isdigit():
+                        self.copy_code_requested.emit(int(index), int(block))
             elif scheme in ("http", "https"):
                 QDesktopServices.openUrl(url)  # a link in an answer: the browser, never here
             return False
@@ -81,10 +89,18 @@ def _shared_profile() -> QWebEngineProfile:
 
 
 class TranscriptView(QWebEngineView):
-    """Shows the conversation; emits ``action`` when a link in it is clicked."""
+    """Shows the conversation; emits ``action`` when a link in it is clicked.
+
+    While an answer streams, its finished markdown blocks stay in the page
+    as they are and only the open tail is rendered again and replaced
+    (``answer_rendered`` tells how many characters that took). The copy link
+    on a code block puts that block's source on the clipboard.
+    """
 
     action = Signal(TranscriptAction)
     ready = Signal()
+    #: A message's answer was rendered: its index and the markdown characters rendered.
+    answer_rendered = Signal(int, int)
 
     def __init__(self, dark: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,11 +118,12 @@ class TranscriptView(QWebEngineView):
         ):
             s.setAttribute(off, False)
         page.action_requested.connect(self.action)
+        page.copy_code_requested.connect(self.copy_code)
         self.setPage(page)
         self._page = page
         self._loaded = False
         self._pending: list[str] = []
-        self._answer_len: dict[int, int] = {}
+        self._answers: dict[int, StreamingMarkdown] = {}
         page.loadFinished.connect(self._on_load_finished)
         self.setHtml(transcript_html(dark), QUrl(f"{ACTION_SCHEME.decode()}:transcript"))
 
@@ -150,21 +167,22 @@ class TranscriptView(QWebEngineView):
         self.call("add", index, user_text)
 
     def start_reply(self, index: int) -> None:
-        self._answer_len.pop(index, None)
+        self._answers.pop(index, None)
         self.call("startReply", index)
 
     def update_reply(self, index: int, message: AssistantMessage, source: str = "") -> None:
-        """Refresh message ``index`` only; the answer is re-rendered when it grew.
+        """Refresh message ``index`` only; of its answer, only what changed is rendered.
 
         ``source`` names the backend that wrote it; it leads the statistics line."""
-        answer = message.answer
-        changed = self._answer_len.get(index) != len(answer)
-        self._answer_len[index] = len(answer)
+        update = self._answers.setdefault(index, StreamingMarkdown()).update(message.answer)
+        answer = None
+        if update is not None:
+            answer = {"reset": update.reset, "append": update.append, "tail": update.tail}
         note = finish_note(message)
         data = {
             "summary": thinking_summary(message),
             "live": not message.finished and message.phase.value in ("waiting", "thinking"),
-            "answer": render_markdown(answer) if changed else None,
+            "answer": answer,
             "notice": message.notice or "",
             "note": "" if message.error else note,
             "error": note if message.error else "",
@@ -172,6 +190,17 @@ class TranscriptView(QWebEngineView):
             "done": message.finished,
         }
         self.call("reply", index, data)
+        if update is not None:
+            self.answer_rendered.emit(index, update.source_chars)
+
+    def copy_code(self, index: int, block: int) -> None:
+        """Put code block ``block`` of answer ``index`` on the clipboard, as written."""
+        rendered = self._answers.get(index)
+        blocks = code_blocks(rendered.source) if rendered is not None else []
+        if 0 <= block < len(blocks):
+            QGuiApplication.clipboard().setText(blocks[block])
+        else:
+            log.warning("no code block %d in answer %d to copy", block, index)
 
     def truncate(self, index: int) -> None:
         self._forget_from(index)
@@ -181,12 +210,12 @@ class TranscriptView(QWebEngineView):
         self.call("select", index)
 
     def clear(self) -> None:
-        self._answer_len.clear()
+        self._answers.clear()
         self.call("clear")
 
     def set_dark(self, dark: bool) -> None:
         self.call("setTheme", dark)
 
     def _forget_from(self, index: int) -> None:
-        for i in [i for i in self._answer_len if i >= index]:
-            del self._answer_len[i]
+        for i in [i for i in self._answers if i >= index]:
+            del self._answers[i]
