@@ -34,7 +34,7 @@ Rect = tuple[int, int, int, int]
 def answer_window(windows: Windows, arun: Callable[..., Any], answer: str) -> MainWindow:
     """A window that has streamed ``answer`` to the end (reasoning pane closed)."""
     w = windows.make(ScriptedBackend(lambda r: synthetic_reply(20, answer=answer), rate=4000))
-    w.resize(1000, 760)
+    w.resize(1000, 680)
     w.set_reasoning_visible(False)
     w.submit("What is the sum?")
     arun(w.controller.wait_idle())
