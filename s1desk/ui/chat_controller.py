@@ -38,8 +38,9 @@ class ReplySink(Protocol):
 class ReplyObserver(Protocol):
     """Told when a reply starts; the sink it returns gets that reply's events."""
 
-    def begin(self, index: int, request: GenerationRequest, backend: Backend) -> ReplySink | None:
-        ...
+    def begin(
+        self, index: int, request: GenerationRequest, backend: Backend
+    ) -> ReplySink | None: ...
 
 
 class ChatController(QObject):
