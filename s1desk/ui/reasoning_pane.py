@@ -63,6 +63,13 @@ class ReasoningPane(QWidget):
         self.text.setUndoRedoEnabled(False)
         self.text.setPlaceholderText("The model's thinking appears here as it streams.")
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # Following is a state, not a test of the scroll position at append
+        # time: the document lays out lazily, so the range can grow by many
+        # lines after an append; it is followed when it changes.
+        self._following = True
+        bar = self.text.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_range_changed)
+        bar.valueChanged.connect(self._on_scrolled)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -107,8 +114,7 @@ class ReasoningPane(QWidget):
 
     def update_message(self, message: AssistantMessage, follow: bool = True) -> None:
         """Append what arrived since the last call; update the gauge."""
-        bar = self.text.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
+        at_end = self._following
         pieces = message.pieces
         if self._shown < len(pieces):
             cursor = QTextCursor(self.text.document())
@@ -132,8 +138,17 @@ class ReasoningPane(QWidget):
         self._update_gauge(message)
 
     def _scroll_to_end(self) -> None:
+        self._following = True
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._following:
+            self.text.verticalScrollBar().setValue(maximum)
+
+    def _on_scrolled(self, value: int) -> None:
+        # The user scrolled up to read (or back down to follow again).
+        self._following = value >= self.text.verticalScrollBar().maximum() - 4
 
     def _marker_format(self, color: str, bold: bool = True) -> QTextCharFormat:
         fmt = QTextCharFormat()
