@@ -12,6 +12,7 @@ same exception classes it raises against the real hub.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -63,6 +64,9 @@ class Request:
     authorization: str | None
     status: int
     body_bytes: int = 0
+    #: Arrival order: a request is logged when it ends, and an aborted one
+    #: can end after the request that followed it.
+    order: int = 0
 
 
 @dataclass
@@ -81,15 +85,20 @@ class HubState:
     log: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    arrivals: itertools.count[int] = field(default_factory=itertools.count)
+
     def requests_for(self, filename: str, method: str = "GET") -> list[Request]:
+        """The requests for ``filename``, in the order they arrived."""
         with self.lock:
-            return [r for r in self.log if r.method == method and r.path.endswith("/" + filename)]
+            found = [r for r in self.log if r.method == method and r.path.endswith("/" + filename)]
+        return sorted(found, key=lambda r: r.order)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     _sent = 0
+    _arrival = 0
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -103,9 +112,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(head=False)
 
     def _route(self, *, head: bool) -> None:
+        state = self.server.state
+        with state.lock:
+            self._arrival = next(state.arrivals)
         path = unquote(urlsplit(self.path).path)
         parts = path.strip("/").split("/")
-        state = self.server.state
         if len(parts) >= 5 and parts[2] == "resolve":
             repo_id = f"{parts[0]}/{parts[1]}"
             self._resolve(state, repo_id, parts[3], "/".join(parts[4:]), head=head)
@@ -133,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
                     authorization=self.headers.get("Authorization"),
                     status=status,
                     body_bytes=body,
+                    order=self._arrival,
                 )
             )
 
