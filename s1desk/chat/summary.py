@@ -63,4 +63,6 @@ def finish_note(message: AssistantMessage) -> str:
             return "The answer reached its token limit."
         case FinishReason.CONTEXT_FULL:
             return "The context window is full."
+        case FinishReason.STOP if not message.answer.strip():
+            return "The model ended without an answer after its thinking; Think longer may help."
     return ""

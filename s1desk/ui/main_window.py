@@ -248,7 +248,11 @@ class MainWindow(QMainWindow):
         self.sidebar_area.show()
         sizes = self.splitter.sizes()
         if sizes[0] == 0:
-            self.splitter.setSizes([220, max(sizes[1] - 220, 300), sizes[2]])
+            # Before the window is shown the splitter may report no sizes at
+            # all: share the default width (1200) as chat 3 : reasoning 2.
+            rest = max(sum(sizes), 1200) - 220
+            chat = rest * 3 // 5
+            self.splitter.setSizes([220, chat, rest - chat])
 
     def open_model_file(self, path: Path) -> None:
         """Load the GGUF at ``path`` (in the background; the window stays usable)."""

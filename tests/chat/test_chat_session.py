@@ -8,10 +8,10 @@ from s1desk.backends.scripted import synthetic_reply
 from s1desk.chat.message import AssistantMessage, Phase, PieceKind
 from s1desk.chat.session import ChatSession, ChatStateError
 from s1desk.chat.summary import finish_note, stats_line, thinking_summary
-from s1desk.events import BudgetAdjusted, Done, ErrorEvent, ThinkingText
+from s1desk.events import AnswerText, BudgetAdjusted, Done, ErrorEvent, ThinkingEnd, ThinkingText
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import Turn
-from s1desk.thinking.machine import FinishReason
+from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 
 
@@ -99,3 +99,17 @@ def test_cut_stop_error_and_adjusted_budget() -> None:
     assert failed.notice == "lowered to fit"
     assert failed.phase is Phase.FAILED
     assert finish_note(failed) == "Error: boom"
+
+
+def test_an_empty_answer_is_said_plainly() -> None:
+    empty = AssistantMessage(policy=BudgetPolicy())
+    empty.apply(ThinkingText("thinking"))
+    empty.apply(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=1))
+    empty.apply(Done(FinishReason.STOP))
+    assert "without an answer" in finish_note(empty)
+
+    answered = AssistantMessage(policy=BudgetPolicy())
+    answered.apply(ThinkingEnd(reason=CloseReason.NONE, thinking_tokens=0))
+    answered.apply(AnswerText("4"))
+    answered.apply(Done(FinishReason.STOP))
+    assert finish_note(answered) == ""
