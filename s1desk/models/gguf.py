@@ -19,6 +19,7 @@ _SCALARS: dict[int, str] = {
     6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d",
 }  # fmt: skip
 _STRING = 8
+_LENGTH = struct.Struct("<Q")
 _ARRAY = 9
 
 # ggml tensor types -> (elements per block, bytes per block).
@@ -92,6 +93,18 @@ class _Cursor:
         self.pos += length
         return bytes(raw).decode("utf-8", errors="replace")
 
+    def skip_strings(self, count: int) -> None:
+        """Step over ``count`` strings without decoding them (a vocabulary, merges)."""
+        buf, pos, end = self.buf, self.pos, len(self.buf)
+        length_at = _LENGTH.unpack_from
+        for _ in range(count):
+            if pos + 8 > end:
+                raise EOFError
+            pos += 8 + length_at(buf, pos)[0]
+        if pos > end:
+            raise EOFError
+        self.pos = pos
+
     def value(self, vtype: int) -> Any:
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
@@ -105,6 +118,8 @@ class _Cursor:
                 if self.pos + size > len(self.buf):
                     raise EOFError
                 self.pos += size
+            elif item_type == _STRING:
+                self.skip_strings(count)
             else:
                 for _ in range(count):
                     self.value(item_type)
