@@ -26,22 +26,14 @@ def hub(model_path: Path) -> Iterator[HubServer]:
 def hub_state(hub: HubServer, model_path: Path) -> HubState:
     """The server's state, reset for each test: one repository with the real test model."""
     state = hub.state
-    with state.lock:
-        state.repos = {
+    state.reset(
+        {
             REPO: {
                 MODEL_FILE: HostedFile(model_path, sha256=SHA256),
                 SMALL_FILE: HostedFile(model_path, offset=1 << 20, length=SMALL_SIZE),
             }
         }
-        state.token = None
-        state.private = set()
-        state.gated = set()
-        state.drop_after = {}
-        state.corrupt = set()
-        state.ignore_range = set()
-        state.before_body = {}
-        state.throttle_bytes_per_s = None
-        state.log = []
+    )
     return state
 
 

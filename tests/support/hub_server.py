@@ -87,6 +87,26 @@ class HubState:
 
     arrivals: itertools.count[int] = field(default_factory=itertools.count)
 
+    def reset(
+        self,
+        repos: dict[str, dict[str, HostedFile]],
+        *,
+        token: str | None = None,
+        private: set[str] | None = None,
+    ) -> None:
+        """Serve ``repos`` with no faults and an empty log (between tests)."""
+        with self.lock:
+            self.repos = repos
+            self.token = token
+            self.private = private or set()
+            self.gated = set()
+            self.drop_after = {}
+            self.corrupt = set()
+            self.ignore_range = set()
+            self.before_body = {}
+            self.throttle_bytes_per_s = None
+            self.log = []
+
     def requests_for(self, filename: str, method: str = "GET") -> list[Request]:
         """The requests for ``filename``, in the order they arrived."""
         with self.lock:

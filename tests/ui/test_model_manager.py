@@ -83,20 +83,14 @@ def hub() -> Iterator[HubServer]:
 @pytest.fixture
 def hub_state(hub: HubServer, tiny_files: dict[str, Path]) -> HubState:
     state = hub.state
-    with state.lock:
-        state.repos = {
+    state.reset(
+        {
             REPO: {Q4: HostedFile(tiny_files[Q4])},
             PRIVATE: {Q6: HostedFile(tiny_files[Q6])},
-        }
-        state.token = "s3cret"
-        state.private = {PRIVATE}
-        state.gated = set()
-        state.drop_after = {}
-        state.corrupt = set()
-        state.ignore_range = set()
-        state.before_body = {}
-        state.throttle_bytes_per_s = None
-        state.log = []
+        },
+        token="s3cret",
+        private={PRIVATE},
+    )
     return state
 
 
