@@ -343,15 +343,7 @@ class _Job:
         meter = _Meter()
         last = 0.0
 
-        def on_bytes(written: int) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last < _PROGRESS_EVERY_S and written < size:
-                return
-            last = now
-            self.done_total = base + written
-            speed = meter.add(self.done_total)
-            left = self.grand_total - self.done_total
+        def progress(speed: float, eta_s: float | None, phase: str = "downloading") -> None:
             self.emit(
                 DownloadProgress(
                     repo_id=req.repo_id,
@@ -361,25 +353,26 @@ class _Job:
                     done=self.done_total,
                     total=self.grand_total,
                     speed=speed,
-                    eta_s=left / speed if speed > 0 else None,
+                    eta_s=eta_s,
+                    phase=phase,
                 )
             )
 
+        def on_bytes(written: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last < _PROGRESS_EVERY_S and written < size:
+                return
+            last = now
+            self.done_total = base + written
+            speed = meter.add(self.done_total)
+            left = self.grand_total - self.done_total
+            progress(speed, left / speed if speed > 0 else None)
+
         with partial.open("r+b" if have else "w+b") as fh:
             sink = _Sink(fh, have, on_bytes, self.control)
-            self.emit(
-                DownloadProgress(
-                    repo_id=req.repo_id,
-                    filename=filename,
-                    file_index=index,
-                    file_count=len(req.filenames),
-                    done=base + have,
-                    total=self.grand_total,
-                    speed=0.0,
-                    eta_s=None,
-                    phase="resuming" if have else "downloading",
-                )
-            )
+            self.done_total = base + have
+            progress(0.0, None, "resuming" if have else "downloading")
             try:
                 http_get(
                     url,
@@ -397,19 +390,7 @@ class _Job:
                 raise
             fh.flush()
             self.done_total = base + size
-            self.emit(
-                DownloadProgress(
-                    repo_id=req.repo_id,
-                    filename=filename,
-                    file_index=index,
-                    file_count=len(req.filenames),
-                    done=self.done_total,
-                    total=self.grand_total,
-                    speed=0.0,
-                    eta_s=0.0,
-                    phase="verifying",
-                )
-            )
+            progress(0.0, 0.0, "verifying")
             digest = sink.hasher.hexdigest()
         if not _verify(digest, etag, partial, size):
             partial.unlink()
