@@ -32,8 +32,50 @@ class Turn:
     text: str
 
 
-def _block(role: str, content: str) -> str:
-    return f"{IM_START}{role}\n{content}{IM_END}\n"
+@dataclass(frozen=True, slots=True)
+class PromptPart:
+    """A piece of a rendered prompt.
+
+    ``control`` parts are the format's own markup (delimiters, role headers):
+    only they may be tokenized as special tokens. Everything else came from a
+    person, a file or an earlier answer and is plain text, so a ``<|im_end|>``
+    typed in a question stays five ordinary tokens and cannot forge a turn.
+    """
+
+    text: str
+    control: bool
+
+
+def _block(role: str, content: str) -> list[PromptPart]:
+    return [
+        PromptPart(f"{IM_START}{role}\n", control=True),
+        PromptPart(content, control=False),
+        PromptPart(f"{IM_END}\n", control=True),
+    ]
+
+
+def render_prompt_parts(
+    history: Sequence[Turn],
+    question: str,
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+) -> list[PromptPart]:
+    """Render a conversation and a new question up to the assistant header.
+
+    The parts end with ``<|im_start|>assistant\\n``; the caller opens the
+    thinking block (or the answer, when thinking is off) after it. Empty text
+    parts are left out.
+    """
+    parts = _block("system", system_prompt) if system_prompt else []
+    for turn in history:
+        if turn.role == "user":
+            parts += _block("user", turn.text)
+        else:
+            parts += _block("assistant", "")[:1]
+            parts.append(PromptPart(ANSWER_OPEN, control=True))
+            parts += _block("assistant", turn.text)[1:]
+    parts += _block("user", question)
+    parts.append(PromptPart(f"{IM_START}assistant\n", control=True))
+    return [p for p in parts if p.text]
 
 
 def render_prompt(
@@ -41,17 +83,8 @@ def render_prompt(
     question: str,
     system_prompt: str = DEFAULT_SYSTEM_PROMPT,
 ) -> str:
-    """Render a conversation and a new question up to the assistant header.
+    """The prompt of :func:`render_prompt_parts` as one string (for display and logs).
 
-    The returned text ends with ``<|im_start|>assistant\\n``; the caller opens
-    the thinking block (or the answer, when thinking is off) after it.
+    Never tokenize this string with special-token parsing on: use the parts.
     """
-    parts = [_block("system", system_prompt)] if system_prompt else []
-    for turn in history:
-        if turn.role == "user":
-            parts.append(_block("user", turn.text))
-        else:
-            parts.append(_block("assistant", ANSWER_OPEN + turn.text))
-    parts.append(_block("user", question))
-    parts.append(f"{IM_START}assistant\n")
-    return "".join(parts)
+    return "".join(p.text for p in render_prompt_parts(history, question, system_prompt))
