@@ -132,7 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=-1,
         help="layers to offload to the GPU; -1 is all (default: -1)",
     )
-    model.add_argument("--threads", type=int, default=None, help="CPU threads")
+    model.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for decoding (default: chosen and adapted while decoding, so a "
+        "busy machine does not slow it down)",
+    )
+    model.add_argument(
+        "--threads-batch",
+        type=int,
+        default=None,
+        help="CPU threads for reading the prompt (default: all cores, up to half on big machines)",
+    )
     ask.add_argument("--system", default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
     ask.add_argument("--json", action="store_true", help="write one JSON object per event per line")
     ask.add_argument(
@@ -190,8 +202,13 @@ async def _ask(args: argparse.Namespace) -> int:
             n_ctx=args.ctx,
             n_gpu_layers=args.gpu_layers,
             n_threads=args.threads,
+            n_threads_batch=args.threads_batch,
         )
-        backend = await LocalBackend.load(config)
+        local = await LocalBackend.load(config)
+        notice = local.take_notice()
+        if notice:
+            sys.stderr.write(f"Note: {notice}\n")
+        backend = local
     async with backend:
         async for event in backend.stream(request, cancel):
             renderer.show(event)

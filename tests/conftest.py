@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +11,18 @@ from pathlib import Path
 import pytest
 
 from support.testmodel import test_model_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every test's user state (settings, history, the engine's records) out of ~."""
+    old = os.environ.get("S1DESK_HOME")
+    os.environ["S1DESK_HOME"] = str(tmp_path_factory.mktemp("s1desk-home"))
+    yield
+    if old is None:
+        os.environ.pop("S1DESK_HOME", None)
+    else:
+        os.environ["S1DESK_HOME"] = old
 
 
 @pytest.fixture(scope="session")
