@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui.test_history_window import reply
+from e2e.test_history_window import reply
 
 from s1desk.backends.scripted import ScriptedBackend
 from s1desk.ui.export_dialog import ExportDialog, ExportFormat
