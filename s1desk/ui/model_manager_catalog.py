@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from s1desk.models.architecture import Architecture
+from s1desk.models.advice import advise
 from s1desk.models.catalog import Catalog, CatalogModel
 from s1desk.models.download import cached_path
 from s1desk.models.download_events import DownloadFinished
@@ -27,11 +27,6 @@ from s1desk.models.fit import (
     Fit,
     KvType,
     Setting,
-    Verdict,
-    assess,
-    assess_catalog,
-    recommend,
-    settings_that_fit,
 )
 from s1desk.models.hardware import Hardware
 from s1desk.ui.model_manager_downloads import Downloads, DownloadUpdate, quant_key
@@ -42,7 +37,6 @@ from s1desk.ui.theme import Colors
 log = logging.getLogger(__name__)
 
 CONTEXT_SIZES = (2_048, 4_096, 8_192, 16_384, 32_768)
-_RANK = {Verdict.GPU: 0, Verdict.PARTIAL: 1, Verdict.CPU: 2, Verdict.NO_FIT: 3}
 
 
 class CatalogView(QWidget):
@@ -247,37 +241,25 @@ class CatalogView(QWidget):
                 row.set_downloaded(cached_path(row.quant.repo_id, row.quant.filenames))
 
     def reassess(self) -> None:
-        """Recompute every verdict and the recommendation for the current settings.
-
-        Each model's best build is chosen by :func:`recommend`; the one
-        highlighted is the first model in catalog order (its preference) whose
-        best build reaches the best placement any model reaches (whole on the
-        GPU, then partly offloaded, then on the CPU).
-        """
+        """Recompute every verdict, the recommendation and the suggested settings
+        (:func:`~s1desk.models.advice.advise`, as ``s1desk models fit`` does)."""
         hw = self.hardware
         if hw is None:
             return
-        fa = self.flash_attn.isChecked()
-        picks: list[tuple[CatalogModel, list[Fit], Fit]] = []
-        for model in self.catalog.models:
-            fits = assess_catalog(
-                model.architecture, model.quantizations, hw, self.n_ctx, self.kv, flash_attn=fa
-            )
-            best = recommend(fits)
-            if best is not None:
-                picks.append((model, fits, best))
-            for f in fits:
+        current = (self.n_ctx, self.kv, self.flash_attn.isChecked())
+        advice = advise(self.catalog.models, hw, self.n_ctx, self.kv, flash_attn=current[2])
+        best = advice.recommended
+        for assessed in advice.models:
+            for f in assessed.fits:
                 assert f.quant is not None
                 self.rows[quant_key(f.quant)].set_fit(f, False)
-        chosen = min(picks, key=lambda p: _RANK[p[2].verdict], default=None)
-        self.recommended = chosen[2] if chosen else None
-        if chosen is None:
+        self.recommended = best
+        if best is None:
             self.recommend_label.setText(
                 "<b>Nothing fits this machine at these settings.</b> "
                 "Try a shorter context or a smaller KV cache type."
             )
         else:
-            model, _fits, best = chosen
             assert best.quant is not None
             row = self.rows[quant_key(best.quant)]
             row.set_fit(best, True)
@@ -286,53 +268,19 @@ class CatalogView(QWidget):
                 f"<b>Recommended for this machine:</b> {best.label} — "
                 f"{verdict_text(best).short[0].lower()}{verdict_text(best).short[1:]}."
             )
-        self._suggest(chosen)
-
-    def _suggest(self, chosen: tuple[CatalogModel, list[Fit], Fit] | None) -> None:
-        """Offer the KV type, flash attention and context that fit a build whole.
-
-        For the recommendation when it is not whole on the GPU; else for its
-        model's build nearest Q4_K_M when that one is only partly offloaded;
-        when nothing fits, for the smallest build of the first model.
-        """
-        hw = self.hardware
-        assert hw is not None
-        target: Fit | None = None
-        arch: Architecture | None = None
-        if chosen is None:
-            model = self.catalog.models[0] if self.catalog.models else None
-            if model is not None and model.quantizations:
-                q = min(model.quantizations, key=lambda q: q.size)
-                target = assess(model.architecture, q.size, hw, self.n_ctx, label=q.label)
-                arch = model.architecture
-        elif hw.usable_gpus:
-            model, fits, best = chosen
-            arch = model.architecture
-            if best.verdict is not Verdict.GPU:
-                target = best
-            else:
-                usual = min(
-                    fits, key=lambda f: abs((f.quant.bits_per_weight if f.quant else 0) - 4.85)
-                )
-                if usual.verdict is Verdict.PARTIAL:
-                    target = usual
-        self.suggestion = None
-        if target is not None and arch is not None:
-            setting = settings_that_fit(arch, target.estimate.weights, hw, self.n_ctx)
-            current = (self.n_ctx, self.kv, self.flash_attn.isChecked())
-            if setting is not None and (setting.n_ctx, setting.kv_type, setting.flash_attn) != (
-                current
-            ):
-                self.suggestion = setting
-                where = "whole on the GPU" if hw.usable_gpus else "in RAM"
-                fa = ", flash attention" if setting.flash_attn else ""
-                self.suggestion_label.setText(
-                    f"{target.label} fits {where} with a {setting.n_ctx:,}-token context, "
-                    f"KV cache {setting.kv_type}{fa} "
-                    f"({setting.fit.estimate.total / 2**30:.1f} GiB)."
-                )
-        self.suggestion_label.setVisible(self.suggestion is not None)
-        self.apply_button.setVisible(self.suggestion is not None)
+        suggestion = advice.suggestion
+        self.suggestion = suggestion.setting if suggestion is not None else None
+        if suggestion is not None:
+            setting = suggestion.setting
+            where = "whole on the GPU" if hw.usable_gpus else "in RAM"
+            fa = ", flash attention" if setting.flash_attn else ""
+            self.suggestion_label.setText(
+                f"{suggestion.target.label} fits {where} with a {setting.n_ctx:,}-token context, "
+                f"KV cache {setting.kv_type}{fa} "
+                f"({setting.fit.estimate.total / 2**30:.1f} GiB)."
+            )
+        self.suggestion_label.setVisible(suggestion is not None)
+        self.apply_button.setVisible(suggestion is not None)
 
     # -- downloads ----------------------------------------------------------------------
 

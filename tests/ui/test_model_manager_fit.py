@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+from s1desk.cli import main
 from s1desk.models.fit import KvType
 from s1desk.models.hardware import GpuInfo, Hardware
 from s1desk.ui.model_manager import ModelManagerDialog
@@ -173,3 +174,18 @@ def _gib(tooltip: str) -> float:
     found = re.match(r"Needs ([\d.]+) GiB", tooltip)
     assert found, tooltip
     return float(found[1])
+
+
+def test_the_window_and_the_cli_recommend_the_same_build_on_this_machine(
+    make: Callable[..., ModelManagerDialog],
+    arun: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    d = make(None, context_size=8_192)
+    view = d.catalog_view
+    arun(until(lambda: view.hardware is not None, 60, "the hardware"))
+    assert view.recommended is not None
+    assert main(["models", "fit", "--ctx", str(view.n_ctx)]) == 0
+    out, _ = capsys.readouterr()
+    (line,) = [row for row in out.splitlines() if row.startswith("Recommended:")]
+    assert line == f"Recommended: {view.recommended.message}"
