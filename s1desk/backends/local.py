@@ -51,6 +51,14 @@ class LocalBackend:
         where = f"GPU ({s.gpu_layers} layers)" if s.gpu_layers else "CPU"
         return f"{s.config.path.name} · local {where}"
 
+    @property
+    def model(self) -> str:
+        return self.session.config.path.name
+
+    @property
+    def context_length(self) -> int:
+        return self.session.n_ctx
+
     async def stream(
         self, request: GenerationRequest, cancel: CancelToken | None = None
     ) -> AsyncIterator[StreamEvent]:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from s1desk import connections
 from s1desk.backends.base import Backend
+from s1desk.chat.controller import ChatController
 from s1desk.connections import KeyStore, SavedServer, ServersFileError, ServerStore
 from s1desk.errors import S1DeskError
 from s1desk.ui.backend_switch_box import (
@@ -21,7 +22,6 @@ from s1desk.ui.backend_switch_box import (
     BackendChoice,
     remote_key,
 )
-from s1desk.ui.chat_controller import ChatController
 
 log = logging.getLogger(__name__)
 

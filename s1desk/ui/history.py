@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from s1desk.chat.saving import ChatSaver
 from s1desk.store import HistoryStore, SearchHit, StoreError
 from s1desk.ui.export_actions import ExportActions
-from s1desk.ui.history_binding import HistoryBinding
 from s1desk.ui.sidebar import Sidebar
 
 if TYPE_CHECKING:
@@ -29,7 +29,8 @@ class WindowHistory(QObject):
         super().__init__(window)
         self.window = window
         self.store = store
-        self.binding = HistoryBinding(store, window.controller)
+        self.binding = ChatSaver(store, window.controller)
+        self.binding.attach()
         self.sidebar = Sidebar(store)
         self.exports = ExportActions(store, window)
         self._closed = False

@@ -29,15 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.backends.base import Backend
+from s1desk.chat.controller import ChatController
 from s1desk.connections import KeyStore
 from s1desk.settings import AppSettings, save_settings
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui import theme
-from s1desk.ui.backend_switch_sources import ReplySources
 from s1desk.ui.backend_switcher import BackendSwitcher
 from s1desk.ui.banner import Banner
 from s1desk.ui.budget_control import BudgetControl
-from s1desk.ui.chat_controller import ChatController
 from s1desk.ui.composer import Composer
 from s1desk.ui.history import attach_history
 from s1desk.ui.model_loader import ModelLoader
@@ -78,7 +77,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("s1desk")
         self.setWindowIcon(app_icon())
         self.settings = settings
-        self.controller = controller or ChatController(parent=self)
+        self.controller = controller or ChatController()
         self.loader = loader or ModelLoader(self)
         self.model_manager: ModelManagerDialog | None = None
         self.servers_dialog: ServersDialog | None = None
@@ -160,7 +159,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.load_cancel)
         # The backend selector (local model, saved servers); it owns those backends.
         self.switcher = BackendSwitcher(self.controller, keys=keys or KeyStore, parent=self)
-        self.sources = ReplySources(self.controller, self)
         status.addPermanentWidget(self.switcher.box)
         status.addPermanentWidget(self.backend_label)
 
@@ -394,7 +392,7 @@ class MainWindow(QMainWindow):
     def _reply_finished(self, index: int) -> None:
         self._reply_updated(index, final=True)
         message = self.controller.message(index)
-        if message is not None and message.error and self.sources.of(message):
+        if message is not None and message.error and message.source:
             self.banner.show_message(
                 f"The reply failed: {message.error} What arrived is kept; Regenerate "
                 "(Ctrl+R) tries again, or switch backends in the status bar."
@@ -410,7 +408,7 @@ class MainWindow(QMainWindow):
         thinking_only = not message.answer_parts and message.close_reason is None
         if final or not thinking_only or now - self._transcript_at >= TRANSCRIPT_THINKING_INTERVAL:
             self._transcript_at = now
-            self.transcript.update_reply(index, message, self.sources.of(message))
+            self.transcript.update_reply(index, message, message.source)
         if self.reasoning.index == index:
             self.reasoning.update_message(message)
         if (
@@ -527,13 +525,11 @@ class MainWindow(QMainWindow):
         self.load_bar.hide()
         self.load_cancel.hide()
 
-    def _loaded(self, backend: Backend) -> None:
+    def _loaded(self, backend: Backend, path: str) -> None:
         self._load_done()
-        path = getattr(getattr(backend, "session", None), "config", None)
-        if path is not None:
-            self.settings = self.settings.replace(last_model=str(path.path))
-        context = getattr(getattr(backend, "session", None), "n_ctx", None)
-        if isinstance(context, int) and context > 0:
+        self.settings = self.settings.replace(last_model=str(path))
+        context = backend.context_length
+        if context is not None and context > 0:
             self.budget.set_limit(context)
         self.set_backend(backend)
         self.statusBar().showMessage("Model loaded", 3000)

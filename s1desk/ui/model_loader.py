@@ -20,7 +20,7 @@ class ModelLoader(QObject):
     it arrives from the worker thread, is closed instead of used."""
 
     started = Signal(str)  # path
-    loaded = Signal(object)  # the LocalBackend
+    loaded = Signal(object, str)  # the LocalBackend, its path
     failed = Signal(str)  # a message for the user
     cancelled = Signal()
 
@@ -82,7 +82,7 @@ class ModelLoader(QObject):
             await backend.aclose()
             return
         self._current_live = False
-        self.loaded.emit(backend)
+        self.loaded.emit(backend, str(config.path))
 
     def _fail(self, generation: int, message: str) -> None:
         if generation == self._generation:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
+from s1desk.chat.restore import INTERRUPTED_NOTICE
 from s1desk.events import (
     AnswerText,
     Done,
@@ -18,7 +19,6 @@ from s1desk.events import (
 from s1desk.store import HistoryStore, MessageStatus
 from s1desk.thinking.format import Turn
 from s1desk.thinking.machine import CloseReason, FinishReason
-from s1desk.ui.history_restore import INTERRUPTED_NOTICE
 from s1desk.ui.main_window import MainWindow
 from support.qt import Windows, until
 

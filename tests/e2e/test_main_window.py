@@ -12,11 +12,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
-from s1desk.chat.message import Phase
 from s1desk.errors import BackendClosedError
 from s1desk.events import ErrorEvent, ThinkingText
 from s1desk.settings import load_settings
-from s1desk.thinking.machine import FinishReason
+from s1desk.thinking.machine import FinishReason, Phase
 from support.qt import Windows, until
 
 ANSWER = "Seven times eight is **56**.\n\n```python\nprint(7 * 8)\n```"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from e2e.test_history_window import reply
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
-from ui.test_history_window import reply
 
 from s1desk.backends.scripted import ScriptedBackend
 from s1desk.store import Conversation, HistoryStore, Message, MessageStatus

@@ -1,83 +1,65 @@
-"""Runs a conversation against a backend on the event loop and tells views what changed."""
+"""Runs a conversation against a backend on the event loop and tells its subscribers what
+changed (no Qt: events in, updates out)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Protocol
-
-from PySide6.QtCore import QObject, QTimer, Signal
 
 from s1desk.backends.base import Backend, GenerationRequest
 from s1desk.backends.cancel import CancelToken
 from s1desk.chat.message import AssistantMessage
 from s1desk.chat.session import ChatSession, ChatStateError, Exchange
+from s1desk.chat.signal import Signal
 from s1desk.errors import S1DeskError
-from s1desk.events import StreamEvent
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
 from s1desk.thinking.policy import BudgetPolicy
 
 log = logging.getLogger(__name__)
 
-#: Views are refreshed at most this often while a reply streams (ms).
-FLUSH_INTERVAL_MS = 40
+#: Subscribers hear of a streaming reply at most this often (seconds).
+UPDATE_INTERVAL = 0.04
 
 NO_BACKEND = "No model is loaded. Open a GGUF model (Model ▸ Open model…, Ctrl+O) first."
 
 
-class ReplySink(Protocol):
-    """Takes one reply's events as they stream (e.g. to save them); must not raise."""
-
-    def feed(self, event: StreamEvent) -> None: ...
-
-    def end(self, message: AssistantMessage) -> None: ...
-
-
-class ReplyObserver(Protocol):
-    """Told when a reply starts; the sink it returns gets that reply's events."""
-
-    def begin(
-        self, index: int, request: GenerationRequest, backend: Backend
-    ) -> ReplySink | None: ...
-
-
-class ChatController(QObject):
+class ChatController:
     """The conversation, the backend and the one generation in flight.
 
     Any object implementing :class:`~s1desk.backends.base.Backend` can be
     plugged in with :meth:`set_backend` (local llama.cpp, remote, scripted).
-    Stream events are folded into the session as they come and the views are
-    told in batches, every ``FLUSH_INTERVAL_MS``: one ``reply_updated`` per
-    batch, never per token.
+    Each event is folded into its :class:`AssistantMessage` as it comes and
+    subscribers are told in batches, at most every ``UPDATE_INTERVAL``: one
+    ``reply_updated`` per batch, never per token. ``reply_started`` comes
+    before the first event of a reply and ``reply_finished`` after its last.
+    Runs on the asyncio loop (qasync's in the app); it never blocks it.
     """
 
-    exchange_added = Signal(int)  # a user message at this index (later ones are gone)
-    truncated = Signal(int)  # exchanges from this index on were removed
-    reply_started = Signal(int)
-    reply_updated = Signal(int)
-    reply_finished = Signal(int)
-    cleared = Signal()
-    busy_changed = Signal(bool)
-    backend_changed = Signal(str)  # the backend's name, "" for none
-    problem = Signal(str)  # something the user should read (no model, bad input)
-
-    def __init__(self, session: ChatSession | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, session: ChatSession | None = None) -> None:
         self.session = session or ChatSession()
         self.policy = BudgetPolicy()
         self.sampler = SamplerSettings()
         self.system_prompt = DEFAULT_SYSTEM_PROMPT
+        self.exchange_added: Signal[[int]] = Signal()  # a user message at this index
+        self.truncated: Signal[[int]] = Signal()  # exchanges from this index on were removed
+        #: A generation starts for the exchange at this index (before ``reply_started``).
+        self.generation_started: Signal[[int]] = Signal()
+        self.reply_started: Signal[[int]] = Signal()  # streamed, or restored by ``load``
+        self.reply_updated: Signal[[int]] = Signal()
+        self.reply_finished: Signal[[int]] = Signal()  # when the reply is still shown
+        #: Every generation's end, its reply shown or not (a new chat may have replaced it).
+        self.generation_ended: Signal[[AssistantMessage]] = Signal()
+        self.cleared: Signal[[]] = Signal()
+        self.busy_changed: Signal[[bool]] = Signal()
+        self.backend_changed: Signal[[str]] = Signal()  # the backend's name, "" for none
+        self.problem: Signal[[str]] = Signal()  # something to read (no model, bad input)
         self._backend: Backend | None = None
-        self.observer: ReplyObserver | None = None
         self._task: asyncio.Task[None] | None = None
         self._cancel: CancelToken | None = None
         self._streaming: int | None = None
-        self._dirty = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(FLUSH_INTERVAL_MS)
-        self._timer.timeout.connect(self._flush)
+        self._update: asyncio.TimerHandle | None = None
 
     # -- backend ---------------------------------------------------------------
 
@@ -162,7 +144,9 @@ class ChatController(QObject):
         self.cleared.emit()
 
     def load(self, exchanges: Sequence[Exchange]) -> bool:
-        """Show finished ``exchanges`` (a saved conversation) in place of the current chat."""
+        """Show finished ``exchanges`` (a saved conversation) in place of the current chat.
+
+        Each restored reply is announced as started and finished, as if it streamed."""
         if self.busy:
             self.problem.emit("A reply is still being written: stop it first (Esc).")
             return False
@@ -184,7 +168,6 @@ class ChatController(QObject):
         """Stop, wait for the generation to end; the backend stays open (its owner closes it)."""
         self.stop()
         await self.wait_idle()
-        self._timer.stop()
 
     # -- internals ----------------------------------------------------------------
 
@@ -212,14 +195,15 @@ class ChatController(QObject):
     def _start(self, index: int, policy: BudgetPolicy) -> None:
         backend = self._backend
         assert backend is not None
-        request = self.session.start_reply(index, policy, self.sampler, self.system_prompt)
-        sink = self.observer.begin(index, request, backend) if self.observer else None
+        request = self.session.start_reply(
+            index, policy, self.sampler, self.system_prompt, source=backend.name
+        )
         cancel = CancelToken()
         self._cancel = cancel
         self._streaming = index
+        self._task = asyncio.ensure_future(self._generate(backend, index, request, cancel))
+        self.generation_started.emit(index)
         self.reply_started.emit(index)
-        self._task = asyncio.ensure_future(self._generate(backend, index, request, cancel, sink))
-        self._timer.start()
         self.busy_changed.emit(True)
 
     async def _generate(
@@ -228,16 +212,15 @@ class ChatController(QObject):
         index: int,
         request: GenerationRequest,
         cancel: CancelToken,
-        sink: ReplySink | None = None,
     ) -> None:
         message = self.session.exchanges[index].reply
         assert message is not None
+        loop = asyncio.get_running_loop()
         try:
             async for event in backend.stream(request, cancel):
                 message.apply(event)
-                if sink is not None:
-                    sink.feed(event)
-                self._dirty = True
+                if self._update is None:
+                    self._update = loop.call_later(UPDATE_INTERVAL, self._flush)
             if not message.finished:
                 message.fail("The backend ended the stream without finishing the reply.")
         except asyncio.CancelledError:
@@ -249,13 +232,13 @@ class ChatController(QObject):
             log.exception("generation failed")
             message.fail(f"Generation failed: {exc}")
         finally:
-            if sink is not None:
-                sink.end(message)
-            self._timer.stop()
+            if self._update is not None:
+                self._update.cancel()
+                self._update = None
             self._task = None
             self._cancel = None
             self._streaming = None
-            self._dirty = False
+            self.generation_ended.emit(message)
             self.busy_changed.emit(False)
             if self._still_shown(index, message):
                 self.reply_updated.emit(index)
@@ -265,6 +248,6 @@ class ChatController(QObject):
         return self.message(index) is message
 
     def _flush(self) -> None:
-        if self._dirty and self._streaming is not None:
-            self._dirty = False
+        self._update = None
+        if self._streaming is not None:
             self.reply_updated.emit(self._streaming)

@@ -1,4 +1,5 @@
-"""Stored messages turned back into a chat session's exchanges (no Qt)."""
+"""Stored messages turned back into a chat session's exchanges: the inverse of
+:func:`s1desk.chat.recording.snapshot`."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from s1desk.chat.message import AssistantMessage, Phase, PieceKind, ReasoningPiece
+from s1desk.chat.message import AssistantMessage, PieceKind, ReasoningPiece
 from s1desk.chat.session import Exchange
 from s1desk.store import Message, MessageStatus
-from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.machine import CloseReason, FinishReason, Phase
 from s1desk.thinking.policy import BudgetPolicy
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,11 @@ def reasoning_pieces(message: Message) -> list[ReasoningPiece]:
 
 
 def reply_from_message(message: Message) -> AssistantMessage:
-    """A finished :class:`AssistantMessage` showing a stored answer as it was."""
+    """A finished :class:`AssistantMessage` showing a stored answer as it was.
+
+    Recording it again gives the stored answer back (``interrupted`` stays
+    ``interrupted``, with ``cancelled`` as its finish reason when none was
+    stored)."""
     reply = AssistantMessage(policy=message.policy or BudgetPolicy(), clock=lambda: 0.0)
     reply.pieces = reasoning_pieces(message)
     if message.text:
@@ -104,6 +109,7 @@ def reply_from_message(message: Message) -> AssistantMessage:
         else:
             reply.thinking_tokens = sum(1 for p in reply.pieces if p.kind is PieceKind.TEXT)
     notices: list[str] = []
+    reply.budget_adjusted = message.budget_adjusted
     if message.budget_adjusted is not None:
         notices.append(message.budget_adjusted.message)
     if message.status in (MessageStatus.INTERRUPTED, MessageStatus.STREAMING):
@@ -112,8 +118,8 @@ def reply_from_message(message: Message) -> AssistantMessage:
             reply.finish_reason = FinishReason.CANCELLED
     reply.notice = " ".join(notices) or None
     if message.status is MessageStatus.ERROR:
-        reply.error = message.error.message if message.error is not None else "Generation failed."
-        reply.phase = Phase.FAILED
-    else:
-        reply.phase = Phase.DONE
+        error = message.error
+        reply.error = error.message if error is not None else "Generation failed."
+        reply.error_kind = error.kind if error is not None else ""
+    reply.phase = Phase.FINISHED
     return reply

@@ -1,4 +1,4 @@
-"""The recorder writes a streamed answer in batches and marks how it ended."""
+"""A recording writes what a streaming message says in batches, and how it ended."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from store.recording import generation
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
+from s1desk.backends.scripted import synthetic_reply
+from s1desk.chat.message import AssistantMessage, PieceKind
+from s1desk.chat.recording import Recording, snapshot, start_recording
+from s1desk.chat.restore import reply_from_message
 from s1desk.events import (
     AnswerText,
     BudgetAdjusted,
@@ -21,7 +25,7 @@ from s1desk.events import (
     ThinkingText,
     WaitInjected,
 )
-from s1desk.store import HistoryStore, Message, MessageRecorder, MessageStatus, StoreFullError
+from s1desk.store import HistoryStore, Message, MessageStatus, StoreFullError
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
@@ -45,7 +49,7 @@ def saved(path: Path, message_id: int) -> Message:
 
 def test_writes_in_batches_by_count(store: HistoryStore, db_path: Path) -> None:
     conversation = store.create_conversation()
-    recorder = store.start_answer(conversation.id, flush_events=3, flush_seconds=60)
+    recorder = start_recording(store, conversation.id, flush_events=3, flush_seconds=60)
     assert saved(db_path, recorder.message_id).status is MessageStatus.STREAMING
     recorder.feed(ThinkingText("a"))
     recorder.feed(ThinkingText("b"))
@@ -60,8 +64,11 @@ def test_writes_in_batches_by_count(store: HistoryStore, db_path: Path) -> None:
 def test_writes_in_batches_by_time(store: HistoryStore, db_path: Path) -> None:
     clock = Clock()
     conversation = store.create_conversation()
-    message_id = store.start_answer(conversation.id).message_id
-    recorder = MessageRecorder(store, message_id, flush_seconds=0.5, flush_events=1000, clock=clock)
+    message_id = start_recording(store, conversation.id).message_id
+    message = AssistantMessage(BudgetPolicy())
+    recorder = Recording(
+        store, message_id, message, flush_seconds=0.5, flush_events=1000, clock=clock
+    )
     recorder.feed(ThinkingText("slow "))
     clock.now = 0.4
     recorder.feed(ThinkingText("thoughts"))
@@ -80,7 +87,7 @@ def test_writes_in_batches_by_time(store: HistoryStore, db_path: Path) -> None:
 
 def test_end_of_thinking_and_done_write_at_once(store: HistoryStore, db_path: Path) -> None:
     conversation = store.create_conversation()
-    recorder = store.start_answer(conversation.id, flush_events=1000, flush_seconds=60)
+    recorder = start_recording(store, conversation.id, flush_events=1000, flush_seconds=60)
     recorder.feed(ThinkingText("think"))
     recorder.feed(ThinkingEnd(CloseReason.CAP, 4))
     message = saved(db_path, recorder.message_id)
@@ -92,12 +99,12 @@ def test_end_of_thinking_and_done_write_at_once(store: HistoryStore, db_path: Pa
     recorder.feed(Done(FinishReason.STOP))
     message = saved(db_path, recorder.message_id)
     assert (message.text, message.status) == ("Final Answer: 3", MessageStatus.COMPLETE)
-    assert recorder.finished
+    assert recorder.message.finished
 
 
 def test_a_cancelled_generation_is_interrupted(store: HistoryStore) -> None:
     conversation = store.create_conversation()
-    with store.start_answer(conversation.id) as recorder:
+    with start_recording(store, conversation.id) as recorder:
         for event in generation(finish=FinishReason.CANCELLED):
             recorder.feed(event)
     message = store.message(recorder.message_id)
@@ -108,7 +115,7 @@ def test_a_cancelled_generation_is_interrupted(store: HistoryStore) -> None:
 
 def test_an_abandoned_stream_is_interrupted(store: HistoryStore) -> None:
     conversation = store.create_conversation()
-    with store.start_answer(conversation.id) as recorder:
+    with start_recording(store, conversation.id) as recorder:
         recorder.feed(ThinkingText("half a thou"))
     message = store.message(recorder.message_id)
     assert message.status is MessageStatus.INTERRUPTED
@@ -119,7 +126,7 @@ def test_an_abandoned_stream_is_interrupted(store: HistoryStore) -> None:
 
 def test_an_error_is_kept_with_what_came_before(store: HistoryStore) -> None:
     conversation = store.create_conversation()
-    with store.start_answer(conversation.id) as recorder:
+    with start_recording(store, conversation.id) as recorder:
         recorder.feed(BudgetAdjusted(100, 0, "lowered to fit"))
         recorder.feed(WaitInjected("Wait", 0, 1))
         recorder.feed(AnswerText("partial"))
@@ -135,7 +142,7 @@ def test_an_error_is_kept_with_what_came_before(store: HistoryStore) -> None:
 
 def test_a_full_disk_loses_nothing_fed(store: HistoryStore, db_path: Path) -> None:
     conversation = store.create_conversation()
-    recorder = store.start_answer(conversation.id, flush_events=1)
+    recorder = start_recording(store, conversation.id, flush_events=1)
     recorder.feed(ThinkingText("kept before the disk filled. "))
     # Provoke SQLITE_FULL for real: cap the file at the pages it has now.
     db = store._db
@@ -169,7 +176,7 @@ def test_a_real_generation_is_recorded_exactly(
     transcript = Transcript(events)
     conversation = store.create_conversation()
     store.add_question(conversation.id, question)
-    with store.start_answer(conversation.id, policy=policy, backend="local") as recorder:
+    with start_recording(store, conversation.id, policy=policy, backend="local") as recorder:
         for event in events:
             recorder.feed(event)
     message = store.message(recorder.message_id)
@@ -187,3 +194,40 @@ def test_a_real_generation_is_recorded_exactly(
     assert message.thinking_end.at_token == transcript.thinking_end.thinking_tokens
     assert message.thinking_end.offset == len(message.reasoning)
     assert message.policy == policy
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        synthetic_reply(50, wait_at=(10, 30), cap=True),
+        synthetic_reply(0, answer="At once."),
+        [*generation(finish=FinishReason.CANCELLED)],
+        [BudgetAdjusted(9, 0, "lowered"), ThinkingText("Hm"), ErrorEvent("gone", "connection")],
+    ],
+    ids=["waits-and-cap", "no-thinking", "cancelled", "error"],
+)
+def test_restoring_is_the_inverse_of_recording(
+    store: HistoryStore, events: list[StreamEvent]
+) -> None:
+    conversation = store.create_conversation()
+    store.add_question(conversation.id, "q")
+    with start_recording(store, conversation.id, policy=BudgetPolicy()) as recorder:
+        for event in events:
+            recorder.feed(event)
+    live = recorder.message
+    restored = reply_from_message(store.message(recorder.message_id))
+    assert snapshot(restored) == snapshot(live)
+    assert restored.reasoning == live.reasoning
+    assert [(p.kind, p.index, p.at) for p in restored.pieces if p.kind is not PieceKind.TEXT] == [
+        (p.kind, p.index, p.at) for p in live.pieces if p.kind is not PieceKind.TEXT
+    ]
+    assert (restored.waits, restored.thinking_tokens, restored.answer_tokens) == (
+        live.waits,
+        live.thinking_tokens,
+        live.answer_tokens,
+    )
+    assert (restored.close_reason, restored.finish_reason, restored.error) == (
+        live.close_reason,
+        live.finish_reason,
+        live.error,
+    )
