@@ -30,8 +30,8 @@ from s1desk.events import (
 from s1desk.settings import AppSettings
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.app import create_application
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window, create_application
+from s1desk.ui.window.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent
 
@@ -113,7 +113,7 @@ def main() -> int:
     asyncio.set_event_loop(loop)
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
     settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
-    window = MainWindow(settings)
+    window = build_window(settings)
     window.set_backend(
         ScriptedBackend(lambda _r: script(), rate=24, label="s1.1-7B-Q4_K_M.gguf · local CPU")
     )

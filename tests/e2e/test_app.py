@@ -16,7 +16,7 @@ import pytest
 
 from s1desk.settings import AppSettings, load_settings
 from s1desk.ui.app import startup_model
-from s1desk.ui.settings_dialog import SettingsDialog
+from s1desk.ui.window.settings_dialog import SettingsDialog
 from support.qt import Windows
 
 

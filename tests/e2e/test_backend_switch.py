@@ -23,9 +23,9 @@ from s1desk.errors import BackendClosedError
 from s1desk.settings import AppSettings, load_settings, save_settings
 from s1desk.thinking.machine import FinishReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.app import install_asyncgen_hooks
-from s1desk.ui.backend_switch_box import LOCAL, remote_key
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window, install_asyncgen_hooks
+from s1desk.ui.backends.switch_box import LOCAL, remote_key
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import until
 from support.servers import MODEL_ALIAS, LlamaCppServer, Request, _read_request
 
@@ -111,7 +111,7 @@ def make_window(arun: Callable[..., Any], keys: KeyStore) -> Iterator[Callable[[
     made: list[MainWindow] = []
 
     def make() -> MainWindow:
-        window = MainWindow(load_settings(), keys=keys)
+        window = build_window(load_settings(), keys=keys)
         window.show()
         arun(until(lambda: window.transcript.is_ready, 20, "the transcript page"))
         made.append(window)
@@ -193,7 +193,7 @@ def test_the_chat_goes_on_on_the_server_and_back_without_reloading(
     arun(w.switcher.switch_to(remote_key(saved.id)), timeout=60)
     assert not w.banner.isVisible(), w.banner.text
     assert w.switcher.box.currentText() == f"Remote: Loopback · {MODEL_ALIAS}"
-    assert "remote 127.0.0.1" in w.backend_label.text()
+    assert "remote 127.0.0.1" in w.status.label.text()
     remote = w.controller.backend
     assert isinstance(remote, RemoteBackend)
     w.submit("Name another one.")
@@ -214,7 +214,7 @@ def test_the_chat_goes_on_on_the_server_and_back_without_reloading(
     # Back to the local model: the same loaded model, no new load.
     arun(w.switcher.switch_to(LOCAL))
     assert w.controller.backend is local
-    assert not w.load_bar.isVisible()
+    assert not w.status.bar.isVisible()
     assert w.switcher.box.currentText() == f"Local: {model_path.name}"
 
     # While a reply is written the selector is off, and a switch is refused.

@@ -19,9 +19,9 @@ from s1desk.connections import KeyStore, SavedServer, ServerStore
 from s1desk.settings import AppSettings, load_settings, save_settings
 from s1desk.thinking.machine import FinishReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.app import install_asyncgen_hooks
-from s1desk.ui.backend_switch_box import LOCAL, remote_key
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window, install_asyncgen_hooks
+from s1desk.ui.backends.switch_box import LOCAL, remote_key
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import until
 from support.servers import MODEL_ALIAS, FaultServer
 
@@ -50,7 +50,7 @@ def fault(arun: Callable[..., Any]) -> Iterator[FaultServer]:
 @pytest.fixture
 def window(arun: Callable[..., Any], keys: KeyStore) -> Iterator[MainWindow]:
     save_settings(AppSettings(policy=BudgetPolicy(max_thinking=64, max_answer=8)))
-    w = MainWindow(load_settings(), keys=keys)
+    w = build_window(load_settings(), keys=keys)
     w.show()
     arun(until(lambda: w.transcript.is_ready, 20, "the transcript page"))
     yield w

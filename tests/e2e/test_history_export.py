@@ -11,9 +11,9 @@ import pytest
 from e2e.test_history_window import reply
 
 from s1desk.backends.scripted import ScriptedBackend
-from s1desk.ui.export_dialog import ExportDialog, ExportFormat
-from s1desk.ui.main_window import MainWindow
-from s1desk.ui.sidebar_model import ID_ROLE
+from s1desk.ui.history.export_dialog import ExportDialog, ExportFormat
+from s1desk.ui.history.sidebar_model import ID_ROLE
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows
 
 
@@ -60,7 +60,7 @@ def test_json_export_then_import_through_the_menu_actions_round_trips(
 ) -> None:
     w = chat(windows, arun)
     assert w.history is not None
-    original = w.history.binding.current
+    original = w.history.saver.current
     assert original is not None
     path = tmp_path / "socks.json"
     export_through_the_menu(w, path, json_format=True, reasoning=True)
@@ -73,7 +73,7 @@ def test_json_export_then_import_through_the_menu_actions_round_trips(
     sidebar = w.history.sidebar
     assert sidebar.model.rowCount() == 2
     assert {sidebar.model.conversation(r).id for r in range(2)} == {original, imported.id}
-    assert w.history.binding.current == imported.id  # opened at once
+    assert w.history.saver.current == imported.id  # opened at once
     assert sidebar.list.currentIndex().data(ID_ROLE) == imported.id
     assert "Imported “How many socks make a pair?”" in w.statusBar().currentMessage()
     store = w.history.store
@@ -132,7 +132,7 @@ def test_export_with_nothing_saved_and_to_an_unwritable_place(
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert w.history is not None
-    conversation = w.history.binding.current
+    conversation = w.history.saver.current
     assert conversation is not None
     ok = w.history.exports.export(
         conversation, blocker / "x.md", ExportFormat.MARKDOWN, reasoning=True

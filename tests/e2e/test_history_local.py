@@ -12,7 +12,7 @@ from s1desk.settings import AppSettings, save_settings
 from s1desk.store import MessageStatus
 from s1desk.thinking.machine import CloseReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
 
 pytestmark = pytest.mark.model
@@ -38,7 +38,7 @@ def test_a_real_chat_is_saved_reopened_searched_and_continued(
     assert live is not None
     assert live.close_reason is CloseReason.CAP
     assert w.history is not None
-    conversation = w.history.binding.current
+    conversation = w.history.saver.current
     assert conversation is not None
     question, answer = w.history.store.messages(conversation)
     assert question.text == "Name one prime number between 10 and 20."

@@ -19,7 +19,7 @@ from s1desk.events import (
 from s1desk.store import HistoryStore, MessageStatus
 from s1desk.thinking.format import Turn
 from s1desk.thinking.machine import CloseReason, FinishReason
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
 
 
@@ -120,10 +120,10 @@ def test_a_reopened_chat_goes_on_with_its_history(
     w.submit("2+2?")
     arun(w.controller.wait_idle())
     assert w.history is not None
-    first = w.history.binding.current
+    first = w.history.saver.current
     assert first is not None
     w.new_chat()
-    assert w.history.binding.current is None
+    assert w.history.saver.current is None
     assert w.history.sidebar.list.selectionModel().selectedIndexes() == []
     backend = ScriptedBackend(reply("Then", "Eight."))
     w.controller.set_backend(backend)
@@ -147,14 +147,14 @@ def test_regenerate_keeps_both_answers_and_reopens_with_the_last(
     w.controller.regenerate()
     arun(w.controller.wait_idle())
     assert w.history is not None
-    conversation = w.history.binding.current
+    conversation = w.history.saver.current
     assert conversation is not None
     texts = [m.text for m in saved(w).messages(conversation)]
     assert texts == ["Try", "First try.", "Second try."]
     windows.close(w)
     w2 = windows.make()
     assert w2.history is not None
-    w2.history.binding.open_conversation(conversation)
+    w2.history.saver.open_conversation(conversation)
     message = w2.controller.message(0)
     assert message is not None
     assert message.answer == "Second try."
@@ -169,11 +169,11 @@ def test_editing_an_earlier_question_drops_what_followed_in_the_saved_chat(
         w.submit(question)
         arun(w.controller.wait_idle())
     assert w.history is not None
-    before = w.history.binding.current
+    before = w.history.saver.current
     w.begin_edit(1)
     w.submit("TWO")
     arun(w.controller.wait_idle())
-    after = w.history.binding.current
+    after = w.history.saver.current
     assert after is not None
     assert after != before
     store = saved(w)
@@ -221,7 +221,7 @@ def test_the_gui_thread_records_a_long_fast_trace_in_a_few_writes(
     w.submit("long")
     arun(w.controller.wait_idle(), timeout=60)
     assert w.history is not None
-    conversation = w.history.binding.current
+    conversation = w.history.saver.current
     assert conversation is not None
     answer = saved(w).messages(conversation)[1]
     assert answer.status is MessageStatus.COMPLETE

@@ -29,7 +29,7 @@ def test_idle_window_says_no_model_and_keeps_an_unsent_message(
     windows: Windows, arun: Callable[..., Any]
 ) -> None:
     w = windows.make()
-    assert "no model" in w.backend_label.text()
+    assert "no model" in w.status.label.text()
     w.composer.setPlainText("What is 7×8?")
     w.submit(w.composer.toPlainText())
     assert w.banner.isVisible()
@@ -57,7 +57,7 @@ def test_a_reply_streams_into_the_pane_and_the_transcript(
     windows: Windows, arun: Callable[..., Any]
 ) -> None:
     w = windows.make(scripted(600, rate=1000, wait_at=(200,)))
-    assert "scripted replay" in w.backend_label.text()
+    assert "scripted replay" in w.status.label.text()
     w.submit("What is 7×8?")
 
     async def live() -> None:

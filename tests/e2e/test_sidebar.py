@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 
 from s1desk.backends.scripted import ScriptedBackend
 from s1desk.store import Conversation, HistoryStore, Message, MessageStatus
-from s1desk.ui.main_window import MainWindow
-from s1desk.ui.sidebar import Sidebar
-from s1desk.ui.sidebar_model import PAGE, SEARCH_PAGE
+from s1desk.ui.history.sidebar import Sidebar
+from s1desk.ui.history.sidebar_model import PAGE, SEARCH_PAGE
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
 
 

@@ -16,8 +16,8 @@ from PySide6.QtTest import QTest
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
 from s1desk.render.markdown import render_markdown
-from s1desk.ui.main_window import MainWindow
-from s1desk.ui.transcript_view import TranscriptView
+from s1desk.ui.chat.transcript_view import TranscriptView
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
 
 CODE = "def total(n):\n    return n * (n + 1) // 2\n"

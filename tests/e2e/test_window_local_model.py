@@ -11,7 +11,7 @@ import pytest
 from s1desk.settings import AppSettings, load_settings, save_settings
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
 
 pytestmark = pytest.mark.model
@@ -27,10 +27,10 @@ def small_context() -> None:
 
 def _load(w: MainWindow, path: Path, arun: Callable[..., Any]) -> None:
     w.open_model_file(path)
-    assert w.load_bar.isVisible()
-    assert w.load_cancel.isVisible()  # busy, cancellable
+    assert w.status.bar.isVisible()
+    assert w.status.cancel.isVisible()  # busy, cancellable
     arun(until(lambda: w.controller.backend is not None, 180, "the model"), timeout=200)
-    assert not w.load_bar.isVisible()
+    assert not w.status.bar.isVisible()
 
 
 @pytest.mark.usefixtures("small_context")
@@ -39,7 +39,7 @@ def test_load_send_stop_regenerate_and_budget(
 ) -> None:
     w = windows.make()
     _load(w, model_path, arun)
-    assert model_path.name in w.backend_label.text()
+    assert model_path.name in w.status.label.text()
     assert w.budget.limit == CONTEXT
     assert load_settings().last_model == str(model_path)  # reopened next time
 
@@ -93,7 +93,7 @@ def test_a_file_that_is_not_a_model_shows_an_error_and_the_window_goes_on(
     arun(until(lambda: w.banner.isVisible(), 30, "the error"))
     assert "Could not load the model" in w.banner.text
     assert w.controller.backend is None
-    assert not w.load_bar.isVisible()
+    assert not w.status.bar.isVisible()
     w.open_model_file(tmp_path / "missing.gguf")
     arun(until(lambda: "no model file" in w.banner.text, 10))
 
@@ -104,8 +104,8 @@ def test_cancelled_load_discards_the_model(
 ) -> None:
     w = windows.make()
     w.open_model_file(model_path)
-    w.load_cancel.click()
-    assert not w.load_bar.isVisible()
-    assert "no model" in w.backend_label.text()
+    w.status.cancel.click()
+    assert not w.status.bar.isVisible()
+    assert "no model" in w.status.label.text()
     arun(w.loader.shutdown(), timeout=200)  # the late model arrives and is closed
     assert w.controller.backend is None

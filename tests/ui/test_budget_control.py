@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
+from s1desk.thinking.budget_scale import STEPS, position_to_tokens, tokens_to_position
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.budget_control import BudgetControl
-from s1desk.ui.budget_scale import STEPS, position_to_tokens, tokens_to_position
+from s1desk.ui.chat.budget_control import BudgetControl
 
 
 def test_scale_makes_small_and_large_budgets_reachable() -> None:

@@ -25,8 +25,8 @@ from s1desk.models.architecture import Architecture
 from s1desk.models.catalog import Catalog, CatalogModel, CatalogRepo, group_files
 from s1desk.models.download import DownloadRequest, download
 from s1desk.models.hardware import Hardware
-from s1desk.ui.model_manager import ModelManagerDialog
-from s1desk.ui.model_manager_row import QuantRow
+from s1desk.ui.models.models_dialog import ModelManagerDialog
+from s1desk.ui.models.quant_row import QuantRow
 from support.hub_server import HostedFile, HubServer, HubState
 from support.qt import Windows, until
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 from s1desk.cli import main
 from s1desk.models.fit import KvType
 from s1desk.models.hardware import GpuInfo, Hardware
-from s1desk.ui.model_manager import ModelManagerDialog
-from s1desk.ui.model_manager_row import QuantRow
+from s1desk.ui.models.models_dialog import ModelManagerDialog
+from s1desk.ui.models.quant_row import QuantRow
 from support.qt import until
 
 GPU = GpuInfo(0, "Test GPU 24 GB", total=24 << 30, free=23 << 30)

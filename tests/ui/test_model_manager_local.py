@@ -21,7 +21,7 @@ from s1desk.models.hardware import Hardware
 from s1desk.models.local import list_local_models
 from s1desk.settings import AppSettings, save_settings
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.model_manager import ModelManagerDialog
+from s1desk.ui.models.models_dialog import ModelManagerDialog
 from support.qt import Windows, until
 
 NO_GPU = Hardware(gpus=(), offload_supported=False, ram_total=16 << 30, ram_available=12 << 30)
@@ -144,8 +144,8 @@ def test_use_loads_the_model_in_the_main_window(
     manager.local_view.add_files([model_path])
     manager.local_view.use_button.click()
     assert not manager.isVisible()  # out of the way while the model loads
-    assert w.load_bar.isVisible()
-    assert model_path.name in w.backend_label.text()
+    assert w.status.bar.isVisible()
+    assert model_path.name in w.status.label.text()
     arun(until(lambda: w.controller.backend is not None, 60, "the model"))
     assert w.settings.last_model == str(model_path.resolve())
     w.submit("What is 2+2? Reply with just the number.")

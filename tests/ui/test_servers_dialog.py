@@ -12,8 +12,8 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 
 from s1desk.connections import KeyStore, ServerStore
-from s1desk.ui.servers_dialog import ServersDialog
-from s1desk.ui.theme import LIGHT
+from s1desk.ui.backends.servers_dialog import ServersDialog
+from s1desk.ui.kit.theme import LIGHT
 from support.qt import until
 from support.servers import MODEL_ALIAS, FaultServer, LlamaCppServer, free_port
 

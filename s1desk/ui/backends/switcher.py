@@ -14,7 +14,7 @@ from s1desk.backends.base import Backend
 from s1desk.chat.controller import ChatController
 from s1desk.connections import KeyStore, SavedServer, ServersFileError, ServerStore
 from s1desk.errors import S1DeskError
-from s1desk.ui.backend_switch_box import (
+from s1desk.ui.backends.switch_box import (
     BUSY_TIP,
     LOCAL,
     MANAGE,

@@ -13,7 +13,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from s1desk.ui.sidebar_model import SUBTITLE_ROLE
+from s1desk.ui.history.sidebar_model import SUBTITLE_ROLE
 
 PAD_X = 10
 PAD_Y = 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from s1desk.ui.theme import Colors
+from s1desk.ui.kit.theme import Colors
 
 
 class Banner(QFrame):

@@ -25,7 +25,7 @@ from s1desk.sampling import SamplerSettings
 from s1desk.settings import AppSettings
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.theme import THEMES
+from s1desk.ui.kit.theme import THEMES
 
 
 def _double(low: float, high: float, step: float, decimals: int = 2) -> QDoubleSpinBox:

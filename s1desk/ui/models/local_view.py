@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.errors import S1DeskError
+from s1desk.models.describe import size_text
 from s1desk.models.local import LocalModel, add_model, list_local_models, remove_model
-from s1desk.ui.model_manager_format import size_text
-from s1desk.ui.theme import Colors
+from s1desk.ui.kit.theme import Colors
 
 log = logging.getLogger(__name__)
 

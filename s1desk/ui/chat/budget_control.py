@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 from superqt import QRangeSlider
 
+from s1desk.thinking.budget_scale import STEPS, position_to_tokens, tokens_to_position
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.budget_scale import STEPS, position_to_tokens, tokens_to_position
 
 
 class BudgetControl(QWidget):

@@ -31,8 +31,8 @@ from s1desk.connections import (
     ServerStore,
     test_connection,
 )
-from s1desk.ui.servers_form import ServerForm
-from s1desk.ui.theme import Colors
+from s1desk.ui.backends.servers_form import ServerForm
+from s1desk.ui.kit.theme import Colors
 
 log = logging.getLogger(__name__)
 

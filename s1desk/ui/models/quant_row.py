@@ -16,6 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.models.catalog import Quantization
+from s1desk.models.describe import (
+    FAILURE_TITLES,
+    eta_text,
+    size_text,
+    speed_text,
+    verdict_text,
+)
 from s1desk.models.download_events import (
     DownloadCancelled,
     DownloadEvent,
@@ -25,14 +32,7 @@ from s1desk.models.download_events import (
     DownloadProgress,
 )
 from s1desk.models.fit import Fit
-from s1desk.ui.model_manager_format import (
-    FAILURE_TITLES,
-    eta_text,
-    size_text,
-    speed_text,
-    verdict_text,
-)
-from s1desk.ui.theme import Colors
+from s1desk.ui.kit.theme import Colors
 
 #: Column widths shared by every row, so the catalog reads as a table.
 NAME_WIDTH = 210

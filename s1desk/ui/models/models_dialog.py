@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 from s1desk.models.catalog import Catalog, load_catalog
 from s1desk.models.download_events import DownloadFinished
 from s1desk.models.hardware import Hardware, detect_hardware
-from s1desk.ui import theme
-from s1desk.ui.model_manager_catalog import CatalogView
-from s1desk.ui.model_manager_downloads import Downloads
-from s1desk.ui.model_manager_local import LocalModelsView
+from s1desk.ui.kit import theme
+from s1desk.ui.models.catalog_view import CatalogView
+from s1desk.ui.models.downloads import Downloads
+from s1desk.ui.models.local_view import LocalModelsView
 
 log = logging.getLogger(__name__)
 

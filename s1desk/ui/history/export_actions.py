@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from s1desk.store import Conversation, HistoryStore, ImportFormatError, StoreError
-from s1desk.ui.export_dialog import ExportDialog, ExportFormat, default_folder
+from s1desk.ui.history.export_dialog import ExportDialog, ExportFormat, default_folder
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from s1desk.chat.message import AssistantMessage
 from s1desk.chat.summary import finish_note, stats_line, thinking_summary
 from s1desk.render.markdown import code_blocks
 from s1desk.render.stream import StreamingMarkdown
-from s1desk.ui.environment import ACTION_SCHEME
-from s1desk.ui.transcript_page import transcript_html
+from s1desk.ui.chat.transcript_page import transcript_html
+from s1desk.ui.kit.environment import ACTION_SCHEME
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.store import HistoryStore, SearchHit, StoreError
-from s1desk.ui.sidebar_delegate import SidebarDelegate
-from s1desk.ui.sidebar_model import ID_ROLE, ConversationListModel, SearchModel
-from s1desk.ui.sidebar_undo import UndoNotice
+from s1desk.ui.history.sidebar_delegate import SidebarDelegate
+from s1desk.ui.history.sidebar_model import ID_ROLE, ConversationListModel, SearchModel
+from s1desk.ui.history.sidebar_undo import UndoNotice
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from s1desk.backends.remote_config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ApiKey
 from s1desk.connections import SavedServer
-from s1desk.ui.theme import Colors
+from s1desk.ui.kit.theme import Colors
 
 TLS_WARNING = (
     "⚠ Certificate checks are off: anyone on the network path can read the API key "

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from s1desk.chat.message import AssistantMessage, PieceKind, ReasoningPiece
 from s1desk.chat.summary import thinking_summary, tokens
 from s1desk.thinking.machine import CloseReason
-from s1desk.ui.theme import LIGHT, Colors
+from s1desk.ui.kit.theme import LIGHT, Colors
 
 
 class ReasoningPane(QWidget):

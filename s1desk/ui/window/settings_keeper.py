@@ -1,0 +1,34 @@
+"""The window's settings: one place that changes them and saves them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from s1desk.settings import AppSettings, save_settings
+
+log = logging.getLogger(__name__)
+
+
+class SettingsKeeper(QObject):
+    """Holds the current :class:`AppSettings`; every change goes through :meth:`change`,
+    and :meth:`save` writes them (a failure is a ``problem``, never an exception)."""
+
+    problem = Signal(str)
+
+    def __init__(self, settings: AppSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.current = settings
+
+    def change(self, **changes: Any) -> AppSettings:
+        self.current = self.current.replace(**changes)
+        return self.current
+
+    def save(self) -> None:
+        try:
+            save_settings(self.current)
+        except OSError as exc:
+            log.warning("could not save settings: %s", exc)
+            self.problem.emit(f"Settings could not be saved: {exc}")
