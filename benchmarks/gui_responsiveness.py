@@ -38,7 +38,7 @@ async def _measure(window: MainWindow, tokens: int, rate: float) -> dict[str, fl
     probe = LatencyProbe()
     probe.start()
     start = time.perf_counter()
-    window.submit("Think for a long time.")
+    window.chat.submit("Think for a long time.")
     await window.controller.wait_idle()
     elapsed = time.perf_counter() - start
     probe.stop()

@@ -93,7 +93,7 @@ async def shoot(window: MainWindow, prefix: str) -> None:
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.5)
     window.grab().save(str(OUT / f"{prefix}idle.png"))
-    window.submit("How many positive divisors does 360 have?")
+    window.chat.submit("How many positive divisors does 360 have?")
     while window.controller.message(0) is None or window.controller.message(0).thinking_tokens < 75:  # type: ignore[union-attr]
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.15)
@@ -101,7 +101,7 @@ async def shoot(window: MainWindow, prefix: str) -> None:
     await window.controller.wait_idle()
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-open.png"))
-    window.set_reasoning_visible(False)
+    window.replies.set_visible(False)
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-closed.png"))
     await window.shutdown()

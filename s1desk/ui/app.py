@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if model is not None:
         loop.call_soon(window.open_model_file, model)
     else:  # a new user: the Models window, to download or add one
-        loop.call_soon(window.show_model_manager)
+        loop.call_soon(window.dialogs.models)
         log.info("no model yet: the Models window is open")
     closed = asyncio.Event()
     window.closed.connect(closed.set)

@@ -181,7 +181,7 @@ def test_the_chat_goes_on_on_the_server_and_back_without_reloading(
     local = w.controller.backend
     assert w.switcher.box.currentText() == f"Local: {model_path.name}"
 
-    w.submit("Name one prime number.")
+    w.chat.submit("Name one prime number.")
     arun(w.controller.wait_idle(), timeout=120)
     first = w.controller.message(0)
     assert first is not None
@@ -196,7 +196,7 @@ def test_the_chat_goes_on_on_the_server_and_back_without_reloading(
     assert "remote 127.0.0.1" in w.status.label.text()
     remote = w.controller.backend
     assert isinstance(remote, RemoteBackend)
-    w.submit("Name another one.")
+    w.chat.submit("Name another one.")
     arun(w.controller.wait_idle(), timeout=120)
     second = w.controller.message(1)
     assert second is not None
@@ -219,13 +219,13 @@ def test_the_chat_goes_on_on_the_server_and_back_without_reloading(
 
     # While a reply is written the selector is off, and a switch is refused.
     w.budget.max_box.setValue(400)
-    w.submit("Count slowly from one to fifty.")
+    w.chat.submit("Count slowly from one to fifty.")
     assert not w.switcher.box.isEnabled()
     assert "Stop the reply" in w.switcher.box.toolTip()
     w.switcher.choose(remote_key(saved.id))
     assert w.controller.backend is local
     assert "Stop the reply (Esc)" in w.banner.text
-    w.stop()
+    w.chat.stop()
     arun(w.controller.wait_idle(), timeout=60)
     assert w.switcher.box.isEnabled()
 
@@ -255,7 +255,7 @@ def test_a_server_killed_mid_reply_keeps_the_partial_reply_and_local_takes_over(
         _load_local(w, model_path, arun)
         arun(w.switcher.switch_to(remote_key(saved.id)), timeout=60)
         assert isinstance(w.controller.backend, RemoteBackend)
-        w.submit("Explain step by step how binary search works.")
+        w.chat.submit("Explain step by step how binary search works.")
 
         def thinking() -> int:
             message = w.controller.message(0)

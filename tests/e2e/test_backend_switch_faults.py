@@ -71,7 +71,7 @@ def _attach(w: MainWindow, url: str, arun: Callable[..., Any], read_timeout: flo
 
 def _ask(w: MainWindow, arun: Callable[..., Any], timeout: float = 30) -> float:
     started = time.monotonic()
-    w.submit("What is 2+2?")
+    w.chat.submit("What is 2+2?")
     arun(w.controller.wait_idle(), timeout=timeout)
     return time.monotonic() - started
 
@@ -121,7 +121,7 @@ def test_stop_aborts_the_request_at_once(
     w = window
     fault.mode = "stall"
     _attach(w, fault.base_url, arun)
-    w.submit("What is 2+2?")
+    w.chat.submit("What is 2+2?")
     arun(until(lambda: "part2" in _reasoning(w), 10, "the first chunks"))
     started = time.monotonic()
     w.stop_button.click()

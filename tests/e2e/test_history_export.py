@@ -19,7 +19,7 @@ from support.qt import Windows
 
 def chat(windows: Windows, arun: Callable[..., Any]) -> MainWindow:
     w = windows.make(ScriptedBackend(reply("Think of the pigeonhole principle", "Two socks.")))
-    w.submit("How many socks make a pair?")
+    w.chat.submit("How many socks make a pair?")
     arun(w.controller.wait_idle())
     return w
 
@@ -127,7 +127,7 @@ def test_export_with_nothing_saved_and_to_an_unwritable_place(
     assert "Nothing to export yet" in w.banner.text
     w.banner.hide()
     w.controller.set_backend(ScriptedBackend(reply("x", "y")))
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -32,7 +32,7 @@ def test_a_real_chat_is_saved_reopened_searched_and_continued(
         AppSettings(context_size=2048, policy=BudgetPolicy(max_thinking=20, max_answer=12))
     )
     w = loaded(windows, arun, model_path)
-    w.submit("Name one prime number between 10 and 20.")
+    w.chat.submit("Name one prime number between 10 and 20.")
     arun(w.controller.wait_idle(), timeout=300)
     live = w.controller.message(0)
     assert live is not None
@@ -70,7 +70,7 @@ def test_a_real_chat_is_saved_reopened_searched_and_continued(
     assert reopened.reasoning == live.reasoning
     assert "✂ Budget reached at 20 tokens" in w2.reasoning.text.toPlainText()
 
-    w2.submit("And one more?")
+    w2.chat.submit("And one more?")
     arun(w2.controller.wait_idle(), timeout=300)
     messages = w2.history.store.messages(conversation)
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]

@@ -53,7 +53,7 @@ def test_a_chat_is_saved_with_reasoning_waits_policy_and_stats(
         reply("Let me think about primes carefully", "It is 7.", wait_after=3)
     )
     w = windows.make(backend)
-    w.submit("Which prime comes after 5?")
+    w.chat.submit("Which prime comes after 5?")
     arun(w.controller.wait_idle())
     store = saved(w)
     [conversation] = store.list_conversations()
@@ -84,7 +84,7 @@ def test_reopening_the_app_shows_the_chat_and_its_reasoning(
 ) -> None:
     backend = ScriptedBackend(reply("Consider the lemma of Zorn first", "Done.", wait_after=2))
     w = windows.make(backend)
-    w.submit("Prove it")
+    w.chat.submit("Prove it")
     arun(w.controller.wait_idle())
     live_summary = arun(w.transcript.evaluate("S1.summaryText(0)"))
     windows.close(w)
@@ -105,7 +105,7 @@ def test_reopening_the_app_shows_the_chat_and_its_reasoning(
     assert summary == live_summary  # "Thought for 1.5 s · 7 tokens · 1 × Wait"
     stats = arun(w2.transcript.evaluate("document.querySelector('#ex-0 .stats').textContent"))
     assert "40.0 tokens/s" in stats
-    w2.show_reasoning(0)
+    w2.replies.show_reasoning(0)
     text = w2.reasoning.text.toPlainText()
     assert "Consider the" in text
     assert "⟲ Wait #1 (at 2 tokens)" in text
@@ -117,7 +117,7 @@ def test_a_reopened_chat_goes_on_with_its_history(
     windows: Windows, arun: Callable[..., Any]
 ) -> None:
     w = windows.make(ScriptedBackend(reply("Simple", "Four.")))
-    w.submit("2+2?")
+    w.chat.submit("2+2?")
     arun(w.controller.wait_idle())
     assert w.history is not None
     first = w.history.saver.current
@@ -128,7 +128,7 @@ def test_a_reopened_chat_goes_on_with_its_history(
     backend = ScriptedBackend(reply("Then", "Eight."))
     w.controller.set_backend(backend)
     w.history.sidebar.open_requested.emit(first)
-    w.submit("And doubled?")
+    w.chat.submit("And doubled?")
     arun(w.controller.wait_idle())
     assert backend.requests[0].history == (Turn("user", "2+2?"), Turn("assistant", "Four."))
     store = saved(w)
@@ -142,7 +142,7 @@ def test_regenerate_keeps_both_answers_and_reopens_with_the_last(
     answers = iter(["First try.", "Second try."])
     backend = ScriptedBackend(lambda _r: reply("Hmm", next(answers)))
     w = windows.make(backend)
-    w.submit("Try")
+    w.chat.submit("Try")
     arun(w.controller.wait_idle())
     w.controller.regenerate()
     arun(w.controller.wait_idle())
@@ -166,12 +166,12 @@ def test_editing_an_earlier_question_drops_what_followed_in_the_saved_chat(
     backend = ScriptedBackend(lambda r: reply("Ok", f"Re: {r.question}"))
     w = windows.make(backend)
     for question in ("one", "two", "three"):
-        w.submit(question)
+        w.chat.submit(question)
         arun(w.controller.wait_idle())
     assert w.history is not None
     before = w.history.saver.current
-    w.begin_edit(1)
-    w.submit("TWO")
+    w.chat.begin_edit(1)
+    w.chat.submit("TWO")
     arun(w.controller.wait_idle())
     after = w.history.saver.current
     assert after is not None
@@ -190,7 +190,7 @@ def test_closing_the_window_mid_stream_keeps_the_partial_answer_marked_interrupt
 ) -> None:
     backend = ScriptedBackend(synthetic_reply(5000), rate=400)
     w = windows.make(backend)
-    w.submit("Think for a long time")
+    w.chat.submit("Think for a long time")
     arun(until(lambda: w.controller.message(0).thinking_tokens > 150))  # type: ignore[union-attr]
     windows.close(w)  # what quitting does: stop, save, close
 
@@ -208,7 +208,7 @@ def test_closing_the_window_mid_stream_keeps_the_partial_answer_marked_interrupt
     notice = arun(w2.transcript.evaluate("document.querySelector('#ex-0 .notice').textContent"))
     assert notice == INTERRUPTED_NOTICE
     assert "stopped" in arun(w2.transcript.evaluate("S1.summaryText(0)"))
-    w2.show_reasoning(0)
+    w2.replies.show_reasoning(0)
     assert w2.reasoning.text.toPlainText().startswith(answer.reasoning[:100])
 
 
@@ -218,7 +218,7 @@ def test_the_gui_thread_records_a_long_fast_trace_in_a_few_writes(
     backend = ScriptedBackend(synthetic_reply(6000), rate=3000)
     w = windows.make(backend)
     w.budget.max_box.setValue(8000)
-    w.submit("long")
+    w.chat.submit("long")
     arun(w.controller.wait_idle(), timeout=60)
     assert w.history is not None
     conversation = w.history.saver.current

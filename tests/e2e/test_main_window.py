@@ -31,7 +31,7 @@ def test_idle_window_says_no_model_and_keeps_an_unsent_message(
     w = windows.make()
     assert "no model" in w.status.label.text()
     w.composer.setPlainText("What is 7×8?")
-    w.submit(w.composer.toPlainText())
+    w.chat.submit(w.composer.toPlainText())
     assert w.banner.isVisible()
     assert "No model is loaded" in w.banner.text
     assert w.composer.toPlainText() == "What is 7×8?"  # nothing lost
@@ -58,7 +58,7 @@ def test_a_reply_streams_into_the_pane_and_the_transcript(
 ) -> None:
     w = windows.make(scripted(600, rate=1000, wait_at=(200,)))
     assert "scripted replay" in w.status.label.text()
-    w.submit("What is 7×8?")
+    w.chat.submit("What is 7×8?")
 
     async def live() -> None:
         await until(lambda: w.reasoning.text.toPlainText().count("Let") > 20, what="thinking")
@@ -88,7 +88,7 @@ def test_a_reply_streams_into_the_pane_and_the_transcript(
 
 def test_budget_cut_is_marked_in_the_reasoning(windows: Windows, arun: Callable[..., Any]) -> None:
     w = windows.make(scripted(120, cap=True))
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     assert "✂ Budget reached at 120 tokens" in w.reasoning.text.toPlainText()
     assert "cut at budget" in arun(w.transcript.evaluate("S1.summaryText(0)"))
@@ -98,7 +98,7 @@ def test_escape_stops_and_the_chat_goes_on(
     windows: Windows, qtbot: QtBot, arun: Callable[..., Any]
 ) -> None:
     w = windows.make(scripted(5000, rate=500))
-    w.submit("think long")
+    w.chat.submit("think long")
 
     async def stop_midway() -> None:
         await until(lambda: w.controller.message(0).thinking_tokens > 50)  # type: ignore[union-attr]
@@ -115,7 +115,7 @@ def test_escape_stops_and_the_chat_goes_on(
     )
     assert "stopped" in arun(w.transcript.evaluate("S1.summaryText(0)"))
     w.controller.set_backend(scripted(10))
-    w.submit("again")
+    w.chat.submit("again")
     arun(w.controller.wait_idle())
     assert arun(w.transcript.evaluate("S1.count()")) == 2
 
@@ -125,7 +125,7 @@ def test_regenerate_and_think_longer_rerun_the_last_message(
 ) -> None:
     backend = scripted(40)
     w = windows.make(backend)
-    w.submit("q1")
+    w.chat.submit("q1")
     arun(w.controller.wait_idle())
     w.actions_by_name["regenerate"].trigger()
     arun(w.controller.wait_idle())
@@ -141,7 +141,7 @@ def test_edit_a_previous_message_and_resend(windows: Windows, arun: Callable[...
     backend = scripted(20)
     w = windows.make(backend)
     for q in ("first", "second"):
-        w.submit(q)
+        w.chat.submit(q)
         arun(w.controller.wait_idle())
     assert backend.requests[1].history[0].text == "first"
     # The Edit link of message 1, clicked in the page itself.
@@ -149,7 +149,7 @@ def test_edit_a_previous_message_and_resend(windows: Windows, arun: Callable[...
     arun(until(lambda: w.edit_banner.isVisible(), what="editing"))
     assert w.composer.toPlainText() == "first"
     w.composer.setPlainText("first, edited")
-    w.submit(w.composer.toPlainText())
+    w.chat.submit(w.composer.toPlainText())
     arun(w.controller.wait_idle())
     assert backend.requests[-1].question == "first, edited"
     assert backend.requests[-1].history == ()
@@ -161,9 +161,9 @@ def test_clicking_a_summary_opens_the_pane_on_that_message(
 ) -> None:
     w = windows.make(scripted(30))
     for q in ("a", "b"):
-        w.submit(q)
+        w.chat.submit(q)
         arun(w.controller.wait_idle())
-    w.set_reasoning_visible(False)
+    w.replies.set_visible(False)
     assert w.reasoning.index == 1
     arun(w.transcript.evaluate("document.querySelector('#ex-0 .summary').click()"))
     arun(until(lambda: w.reasoning.isVisible() and w.reasoning.index == 0, what="pane on 0"))
@@ -172,7 +172,7 @@ def test_clicking_a_summary_opens_the_pane_on_that_message(
 
 def test_copy_answer_and_reasoning(windows: Windows, arun: Callable[..., Any]) -> None:
     w = windows.make(scripted(25, wait_at=(10,)))
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     w.actions_by_name["copy_answer"].trigger()
     assert QGuiApplication.clipboard().text() == ANSWER
@@ -188,7 +188,7 @@ def test_untrusted_output_never_becomes_markup(windows: Windows, arun: Callable[
         "[x](javascript:alert(1))"
     )
     w = windows.make(ScriptedBackend(lambda r: synthetic_reply(5, answer=evil), rate=5000))
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     html = arun(w.transcript.evaluate("S1.answerHtml(0)"))
     assert "&lt;script&gt;" in html
@@ -199,7 +199,7 @@ def test_untrusted_output_never_becomes_markup(windows: Windows, arun: Callable[
 
 def test_new_chat_clears_everything(windows: Windows, arun: Callable[..., Any]) -> None:
     w = windows.make(scripted(10))
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     w.actions_by_name["new_chat"].trigger()
     assert len(w.controller.session) == 0
@@ -210,19 +210,19 @@ def test_new_chat_clears_everything(windows: Windows, arun: Callable[..., Any]) 
 def test_auto_collapse_when_the_answer_starts(windows: Windows, arun: Callable[..., Any]) -> None:
     w = windows.make(scripted(200, rate=1000))
     w.actions_by_name["auto_collapse"].setChecked(True)
-    w.submit("q")
+    w.chat.submit("q")
     arun(until(lambda: w.controller.message(0).phase is Phase.THINKING))  # type: ignore[union-attr]
     assert w.reasoning.isVisible()
     arun(w.controller.wait_idle())
     assert not w.reasoning.isVisible()
-    w.submit("again")  # the pane opens again for the next reply's thinking
+    w.chat.submit("again")  # the pane opens again for the next reply's thinking
     arun(until(lambda: w.reasoning.isVisible(), what="pane reopened"))
     arun(w.controller.wait_idle())
 
 
 def test_pane_follows_unless_scrolled_up(windows: Windows, arun: Callable[..., Any]) -> None:
     w = windows.make(scripted(8000, rate=1500))
-    w.submit("q")
+    w.chat.submit("q")
     bar = w.reasoning.text.verticalScrollBar()
 
     async def check() -> None:
@@ -262,7 +262,7 @@ def test_closing_while_streaming_stops_and_closes_the_backend(
 ) -> None:
     backend = scripted(20_000, rate=500)
     w = windows.make(backend)
-    w.submit("q")
+    w.chat.submit("q")
     arun(until(lambda: w.reasoning.text.toPlainText() != "", what="thinking"))
     w.close()  # the window stops the reply, closes the backend, then closes
     arun(until(lambda: not w.isVisible(), what="the window to close"))
@@ -281,7 +281,7 @@ def test_a_generation_error_is_shown_and_the_chat_goes_on(
         [ThinkingText(" hmm"), ErrorEvent(message="the server went away", kind="connection")]
     )
     w = windows.make(failing)
-    w.submit("q")
+    w.chat.submit("q")
     arun(w.controller.wait_idle())
     error = arun(w.transcript.evaluate("document.querySelector('#ex-0 .error').textContent"))
     assert error == "Error: the server went away"

@@ -23,7 +23,7 @@ def test_gui_thread_never_blocked_over_100_ms_during_a_30000_token_trace(
     probe = LatencyProbe()
     probe.start()
     start = time.perf_counter()
-    w.submit("think for a long time")
+    w.chat.submit("think for a long time")
     arun(w.controller.wait_idle(), timeout=120)
     elapsed = time.perf_counter() - start
     probe.stop()

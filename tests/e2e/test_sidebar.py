@@ -32,7 +32,7 @@ def titles(w: MainWindow) -> list[str]:
 def ask(w: MainWindow, arun: Callable[..., Any], *questions: str) -> None:
     for question in questions:
         w.new_chat()
-        w.submit(question)
+        w.chat.submit(question)
         arun(w.controller.wait_idle())
 
 
@@ -46,7 +46,7 @@ def test_conversations_are_listed_newest_first_titled_by_their_first_question(
     w = windows.make(answering("A long reasoning that must never become the title"))
     assert sidebar_of(w).empty.text().startswith("No conversations yet")
     ask(w, arun, "## What is a  group\nin algebra?", "Second question")
-    w.submit("a follow-up does not rename it")
+    w.chat.submit("a follow-up does not rename it")
     arun(w.controller.wait_idle())
     assert titles(w) == ["Second question", "What is a group in algebra?"]
     assert sidebar_of(w).stack.currentWidget() is sidebar_of(w).list
@@ -159,14 +159,14 @@ def test_a_conversation_cannot_be_switched_while_a_reply_streams(
     ask(w, arun, "first")
     w.controller.set_backend(ScriptedBackend(reply("slow " * 400, "ok"), rate=200))
     w.new_chat()
-    w.submit("second")
+    w.chat.submit("second")
     sidebar = sidebar_of(w)
     row = next(r for r in range(2) if sidebar.model.conversation(r).title == "first")
     sidebar.list.clicked.emit(sidebar.model.index(row))
     assert w.banner.isVisible()
     assert "stop it first" in w.banner.text
     assert w.controller.session.exchanges[0].user == "second"
-    w.stop()
+    w.chat.stop()
     arun(w.controller.wait_idle())
 
 

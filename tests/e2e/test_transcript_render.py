@@ -36,8 +36,8 @@ def answer_window(windows: Windows, arun: Callable[..., Any], answer: str) -> Ma
     """A window that has streamed ``answer`` to the end (reasoning pane closed)."""
     w = windows.make(ScriptedBackend(lambda r: synthetic_reply(20, answer=answer), rate=4000))
     w.resize(1000, 680)
-    w.set_reasoning_visible(False)
-    w.submit("What is the sum?")
+    w.replies.set_visible(False)
+    w.chat.submit("What is the sum?")
     arun(w.controller.wait_idle())
     arun(until(lambda: answer_done(w), what="the finished answer in the page"))
     return w
@@ -279,7 +279,7 @@ def test_while_streaming_only_the_tail_is_rendered_again(
         batches.append((chars, len(message.answer)))
 
     w.transcript.answer_rendered.connect(rendered)
-    w.submit("Sum it up.")
+    w.chat.submit("Sum it up.")
 
     async def stream() -> None:
         # Mark the first heading once it is shown; a finished block keeps its node.

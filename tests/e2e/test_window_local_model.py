@@ -44,7 +44,7 @@ def test_load_send_stop_regenerate_and_budget(
     assert load_settings().last_model == str(model_path)  # reopened next time
 
     # A capped reply: the pane fills while it streams, thinking obeys the budget.
-    w.submit("Explain in detail, step by step, how a hash table handles collisions.")
+    w.chat.submit("Explain in detail, step by step, how a hash table handles collisions.")
     arun(until(lambda: len(w.reasoning.text.toPlainText()) > 10, 120, "live thinking"), timeout=300)
     arun(w.controller.wait_idle(), timeout=300)
     first = w.controller.message(0)
@@ -71,7 +71,7 @@ def test_load_send_stop_regenerate_and_budget(
     # Budget 0 in a new chat: the model answers at once, and the reply says so.
     w.budget.max_box.setValue(0)
     w.actions_by_name["new_chat"].trigger()
-    w.submit("What is 2+2? Reply with just the number.")
+    w.chat.submit("What is 2+2? Reply with just the number.")
     arun(w.controller.wait_idle(), timeout=300)
     direct = w.controller.message(0)
     assert direct is not None

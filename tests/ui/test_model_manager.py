@@ -361,7 +361,7 @@ def test_chatting_goes_on_while_a_model_downloads(
     hub_state.throttle_bytes_per_s = 6 << 20  # about 4 s
     w = windows.make(ScriptedBackend(lambda _r: synthetic_reply(200), rate=2000))
     w.actions_by_name["models"].trigger()
-    manager = w.model_manager
+    manager = w.dialogs.model_manager
     assert manager is not None
     assert manager.isVisible()
     assert not manager.isModal()
@@ -369,7 +369,7 @@ def test_chatting_goes_on_while_a_model_downloads(
     r = row(manager, "Q4_K_M")
     r.download_button.click()
     manager.close()  # the download goes on with the window closed
-    w.submit("What is 7×8?")
+    w.chat.submit("What is 7×8?")
     arun(w.controller.wait_idle())
     reply = w.controller.message(0)
     assert reply is not None
@@ -377,7 +377,7 @@ def test_chatting_goes_on_while_a_model_downloads(
     assert r.state == "running"  # the reply finished first; the download is still going
     arun(until(lambda: r.state == "downloaded", 30, "the download"))
     w.actions_by_name["models"].trigger()  # the same window, with its finished download
-    assert w.model_manager is manager
+    assert w.dialogs.model_manager is manager
     assert [m.quantization for m in manager.local_view.models] == ["Q4_K_M"]
 
 

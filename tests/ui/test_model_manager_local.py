@@ -138,7 +138,7 @@ def test_use_loads_the_model_in_the_main_window(
     w = windows.make()
     assert w.actions_by_name["models"].shortcut().toString() == "Ctrl+M"
     w.actions_by_name["models"].trigger()
-    manager = w.model_manager
+    manager = w.dialogs.model_manager
     assert manager is not None
     assert manager.isVisible()
     manager.local_view.add_files([model_path])
@@ -148,7 +148,7 @@ def test_use_loads_the_model_in_the_main_window(
     assert model_path.name in w.status.label.text()
     arun(until(lambda: w.controller.backend is not None, 60, "the model"))
     assert w.settings.last_model == str(model_path.resolve())
-    w.submit("What is 2+2? Reply with just the number.")
+    w.chat.submit("What is 2+2? Reply with just the number.")
     arun(w.controller.wait_idle())
     reply = w.controller.message(0)
     assert reply is not None

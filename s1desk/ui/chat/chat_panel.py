@@ -10,7 +10,7 @@ from s1desk.chat.controller import ChatController
 from s1desk.settings import AppSettings
 from s1desk.ui.chat.budget_control import BudgetControl
 from s1desk.ui.chat.composer import Composer
-from s1desk.ui.chat.transcript_view import TranscriptView
+from s1desk.ui.chat.transcript_view import TranscriptAction, TranscriptView
 
 
 class ChatPanel(QWidget):
@@ -26,6 +26,7 @@ class ChatPanel(QWidget):
     status = Signal(str)
     sent = Signal()  # a message went out
     editing_changed = Signal()
+    reasoning_requested = Signal(int)  # a reply's "reasoning" link: open the pane on it
 
     def __init__(
         self,
@@ -70,6 +71,24 @@ class ChatPanel(QWidget):
         self.composer.submitted.connect(self.submit)
         self.send_button.clicked.connect(lambda: self.submit(self.composer.toPlainText()))
         self.stop_button.clicked.connect(self.stop)
+        self.transcript.action.connect(self.act)
+
+    def act(self, action: TranscriptAction) -> None:
+        """A link in the transcript was clicked (edit, copy, regenerate, …)."""
+        i = action.index
+        match action.name:
+            case "reasoning":
+                self.reasoning_requested.emit(i)
+            case "edit":
+                self.begin_edit(i)
+            case "copy-answer":
+                self.copy_answer(i)
+            case "copy-reasoning":
+                self.copy_reasoning(i)
+            case "regenerate":
+                self.controller.regenerate()
+            case "think-longer":
+                self.think_longer()
 
     def submit(self, text: str) -> bool:
         """Send ``text`` (or resend the message being edited); True when it went."""

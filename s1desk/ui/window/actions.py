@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from s1desk.chat.controller import ChatController
+
 
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
@@ -42,11 +44,7 @@ SPECS = (
 
 
 def build_actions(window: QMainWindow) -> tuple[dict[str, QAction], dict[str, QMenu]]:
-    """Create every action with its shortcut and put it in its menu.
-
-    The "Model" menu is where a model manager ("Models…") and a backend
-    selector belong; callers add to ``menus["&Model"]``.
-    """
+    """Create every action with its shortcut and put it in its menu."""
     actions: dict[str, QAction] = {}
     menus: dict[str, QMenu] = {}
     bar = window.menuBar()
@@ -75,3 +73,15 @@ def shortcuts_text() -> str:
         *((s.shortcut, s.text.replace("&", "").rstrip("…")) for s in SPECS if s.shortcut),
     ]
     return "\n".join(f"{k:<14} {v}" for k, v in rows)
+
+
+def update_chat_actions(
+    actions: dict[str, QAction], controller: ChatController, editing: bool
+) -> None:
+    """Enable what can be done now: Stop while a reply streams (or to leave editing);
+    Regenerate, Think longer and Edit once idle with something to act on."""
+    idle, has_reply = not controller.busy, controller.session.last_reply is not None
+    actions["stop"].setEnabled(controller.busy or editing)
+    actions["regenerate"].setEnabled(idle and has_reply)
+    actions["think_longer"].setEnabled(idle and has_reply)
+    actions["edit_last"].setEnabled(idle and len(controller.session) > 0)

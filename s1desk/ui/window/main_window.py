@@ -6,18 +6,10 @@ import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QStackedWidget,
-)
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStackedWidget
 
 from s1desk.backends.base import Backend
 from s1desk.chat.controller import ChatController
@@ -30,17 +22,14 @@ from s1desk.ui.backends.switcher import BackendSwitcher
 from s1desk.ui.chat.chat_panel import ChatPanel
 from s1desk.ui.chat.reasoning_pane import ReasoningPane
 from s1desk.ui.chat.reply_presenter import ReplyPresenter
-from s1desk.ui.chat.transcript_view import TranscriptAction
 from s1desk.ui.history.history_panel import HistoryPanel
 from s1desk.ui.kit import theme
 from s1desk.ui.kit.banner import Banner
 from s1desk.ui.kit.problems import ProblemBus
 from s1desk.ui.kit.resources import app_icon
-from s1desk.ui.window.actions import build_actions, shortcuts_text
+from s1desk.ui.window.actions import build_actions, update_chat_actions
+from s1desk.ui.window.dialogs import Dialogs
 from s1desk.ui.window.settings_keeper import SettingsKeeper
-
-if TYPE_CHECKING:
-    from s1desk.ui.models.models_dialog import ModelManagerDialog
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +62,6 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.loader = loader
         self.switcher = switcher
-        self.model_manager: ModelManagerDialog | None = None
         self._shut_down = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self.colors = theme.apply(_app(), settings.theme)
@@ -87,6 +75,7 @@ class MainWindow(QMainWindow):
         self.reasoning = ReasoningPane()
         self.reasoning.set_colors(self.colors)
         self.status = BackendStatus(controller, loader, self)
+        self.dialogs = Dialogs(self, switcher, lambda: self.settings, lambda: self.colors)
         self.actions_by_name, self.menus = build_actions(self)
         a = self.actions_by_name
         self.replies = ReplyPresenter(
@@ -127,7 +116,7 @@ class MainWindow(QMainWindow):
 
         self._connect_signals()
         self._busy(False)
-        self._restore_geometry()
+        self.keeper.restore_geometry(self, self.splitter)
         self.replies.set_visible(not settings.reasoning_collapsed, remember=False)
         a["auto_collapse"].setChecked(settings.auto_collapse_reasoning)
         self.composer.setFocus()
@@ -155,13 +144,13 @@ class MainWindow(QMainWindow):
         chat.editing_changed.connect(self._update_actions)
         chat.sent.connect(self.banner.hide)
         chat.budget.policy_changed.connect(self._policy_changed)
-        chat.transcript.action.connect(self._transcript_action)
+        chat.reasoning_requested.connect(self.replies.show_reasoning)
         self.reasoning.collapse_requested.connect(lambda: self.replies.set_visible(False))
         # Backends: the selector, the servers dialog, loading a model.
         self.status.attach()
         self.switcher.connecting.connect(self.status.connecting)
         self.switcher.context_known.connect(chat.budget.set_limit)
-        self.switcher.manage.connect(self.show_servers)
+        self.switcher.manage.connect(self.dialogs.servers)
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(
             lambda message: self.problems.report(f"Could not load the model. {message}")
@@ -179,10 +168,12 @@ class MainWindow(QMainWindow):
             a["export"].triggered.connect(h.export_current)
             a["import"].triggered.connect(h.exports.ask_import)
             a["find"].triggered.connect(self.focus_search)
-        # Menus and shortcuts.
-        a["servers"].triggered.connect(self.show_servers)
-        a["models"].triggered.connect(self.show_model_manager)
-        a["open_model"].triggered.connect(self.choose_model)
+        # Menus, dialogs and shortcuts.
+        self.dialogs.model_chosen.connect(self.open_model_file)
+        self.dialogs.settings_chosen.connect(self.apply_settings)
+        a["servers"].triggered.connect(self.dialogs.servers)
+        a["models"].triggered.connect(self.dialogs.models)
+        a["open_model"].triggered.connect(self.dialogs.model_file)
         a["cancel_load"].triggered.connect(self.loader.cancel)
         a["new_chat"].triggered.connect(self.new_chat)
         a["stop"].triggered.connect(chat.stop)
@@ -194,35 +185,19 @@ class MainWindow(QMainWindow):
             lambda: chat.copy_reasoning(self.replies.current_index())
         )
         a["focus_composer"].triggered.connect(self.composer.setFocus)
-        a["settings"].triggered.connect(self.open_settings)
+        a["settings"].triggered.connect(self.dialogs.settings)
         a["quit"].triggered.connect(self.close)
         a["auto_collapse"].toggled.connect(lambda on: keeper.change(auto_collapse_reasoning=on))
-        a["shortcuts"].triggered.connect(self._show_shortcuts)
+        a["shortcuts"].triggered.connect(self.dialogs.shortcuts)
         QGuiApplication.styleHints().colorSchemeChanged.connect(
             lambda _scheme: self.apply_theme(self.settings.theme)
         )
 
     # -- what the menus and the tests call -----------------------------------------------
 
-    def submit(self, text: str) -> None:
-        """Send the message box's text (or resend an edited message)."""
-        self.chat.submit(text)
-
-    def stop(self) -> None:
-        self.chat.stop()
-
-    def begin_edit(self, index: int) -> None:
-        self.chat.begin_edit(index)
-
     def new_chat(self) -> None:
         self.chat.set_editing(None)
         self.controller.new_chat()
-
-    def show_reasoning(self, index: int) -> None:
-        self.replies.show_reasoning(index)
-
-    def set_reasoning_visible(self, visible: bool, remember: bool = True) -> None:
-        self.replies.set_visible(visible, remember)
 
     def set_backend(self, backend: Backend | None) -> None:
         """Use ``backend`` as the local model; the previous one is closed once idle."""
@@ -233,37 +208,6 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.loader.load(path, self.settings.context_size)
 
-    def choose_model(self) -> None:
-        start = str(Path(self.settings.last_model).parent) if self.settings.last_model else ""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open an s1 model", start, "GGUF models (*.gguf);;All files (*)"
-        )
-        if path:
-            self.open_model_file(Path(path))
-
-    def show_servers(self) -> None:
-        """The Remote servers dialog (add, edit, test); the selector follows its changes."""
-        from s1desk.ui.backends.servers_dialog import ServersDialog
-
-        s = self.switcher
-        dialog = ServersDialog(s.store, s.keys, self.colors, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(s.reload)
-        dialog.open()
-
-    def show_model_manager(self) -> None:
-        """The Models window; it is kept, so downloads go on while it is closed."""
-        if self.model_manager is None:
-            from s1desk.ui.models.models_dialog import ModelManagerDialog
-
-            self.model_manager = ModelManagerDialog(
-                self, colors=self.colors, context_size=self.settings.context_size
-            )
-            self.model_manager.use_requested.connect(self.open_model_file)
-        self.model_manager.show()
-        self.model_manager.raise_()
-        self.model_manager.activateWindow()
-
     def focus_search(self) -> None:
         """Ctrl+F: the sidebar's search box (the sidebar shown if it was hidden)."""
         sizes = self.splitter.sizes()
@@ -271,13 +215,6 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([220, max(sizes[1] - 220, 300), sizes[2]])
         if self.history is not None:
             self.history.sidebar.focus_search()
-
-    def open_settings(self) -> None:
-        from s1desk.ui.window.settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self)
-        if dialog.exec():
-            self.apply_settings(dialog.settings)
 
     def apply_settings(self, settings: AppSettings) -> None:
         policy = replace(
@@ -304,7 +241,7 @@ class MainWindow(QMainWindow):
 
     def _show_found(self, index: int, in_reasoning: bool) -> None:
         if in_reasoning:
-            self.show_reasoning(index)
+            self.replies.show_reasoning(index)
         else:
             self.transcript.select(index)
 
@@ -322,31 +259,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        a, c = self.actions_by_name, self.controller
-        idle, has_reply = not c.busy, c.session.last_reply is not None
-        a["stop"].setEnabled(c.busy or self.chat.editing is not None)
-        a["regenerate"].setEnabled(idle and has_reply)
-        a["think_longer"].setEnabled(idle and has_reply)
-        a["edit_last"].setEnabled(idle and len(c.session) > 0)
+        update_chat_actions(self.actions_by_name, self.controller, self.chat.editing is not None)
 
     def _policy_changed(self, policy: BudgetPolicy) -> None:
         self.controller.policy = self.keeper.change(policy=policy).policy
-
-    def _transcript_action(self, action: TranscriptAction) -> None:
-        i, chat = action.index, self.chat
-        match action.name:
-            case "reasoning":
-                self.show_reasoning(i)
-            case "edit":
-                chat.begin_edit(i)
-            case "copy-answer":
-                chat.copy_answer(i)
-            case "copy-reasoning":
-                chat.copy_reasoning(i)
-            case "regenerate":
-                self.controller.regenerate()
-            case "think-longer":
-                chat.think_longer()
 
     def _loaded(self, backend: Backend, path: str) -> None:
         self.keeper.change(last_model=path)
@@ -356,42 +272,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Model loaded", 3000)
         self.keeper.save()
 
-    def _show_shortcuts(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<pre>{shortcuts_text()}</pre>")
-        box.exec()
-
     # -- lifetime ------------------------------------------------------------------------
-
-    def _restore_geometry(self) -> None:
-        if self.settings.window_geometry:
-            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
-        else:
-            self.resize(1200, 780)
-        if self.settings.splitter_state:
-            self.splitter.restoreState(QByteArray.fromBase64(self.settings.splitter_state.encode()))
-
-    def remember_geometry(self) -> None:
-        self.keeper.change(
-            window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
-            splitter_state=bytes(self.splitter.saveState().toBase64().data()).decode(),
-        )
 
     async def shutdown(self) -> None:
         """Stop generating, close the history, the loader, the Models window and every
         backend, save the settings; then the window may close."""
         if self._shut_down:
             return
-        self.remember_geometry()
+        self.keeper.remember_geometry(self, self.splitter)
         self.keeper.save()
         await self.controller.shutdown()
         self.replies.close()
         if self.history is not None:
             self.history.close()
         await self.loader.shutdown()
-        if self.model_manager is not None:
-            await self.model_manager.shutdown()
+        await self.dialogs.shutdown()
         await self.switcher.shutdown()
         backend = self.controller.set_backend(None)
         if backend is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QByteArray, QObject, Signal
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from s1desk.settings import AppSettings, save_settings
 
@@ -32,3 +33,18 @@ class SettingsKeeper(QObject):
         except OSError as exc:
             log.warning("could not save settings: %s", exc)
             self.problem.emit(f"Settings could not be saved: {exc}")
+
+    def restore_geometry(self, window: QMainWindow, splitter: QSplitter) -> None:
+        """Give ``window`` and ``splitter`` the size and layout saved last (else a default)."""
+        if self.current.window_geometry:
+            window.restoreGeometry(QByteArray.fromBase64(self.current.window_geometry.encode()))
+        else:
+            window.resize(1200, 780)
+        if self.current.splitter_state:
+            splitter.restoreState(QByteArray.fromBase64(self.current.splitter_state.encode()))
+
+    def remember_geometry(self, window: QMainWindow, splitter: QSplitter) -> None:
+        self.change(
+            window_geometry=bytes(window.saveGeometry().toBase64().data()).decode(),
+            splitter_state=bytes(splitter.saveState().toBase64().data()).decode(),
+        )
