@@ -14,6 +14,7 @@ import llama_cpp
 from s1desk.backends.local_config import LocalModelConfig, default_threads
 from s1desk.errors import ModelLoadError
 from s1desk.models.gguf import read_gguf
+from s1desk.models.hardware import gpu_offload_supported
 from s1desk.sampling import SamplerSettings
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,6 @@ def _route_llama_log(level: int, text: bytes, _user_data: Any) -> None:
 
 
 llama_cpp.llama_log_set(_route_llama_log, None)
-
-
-def gpu_offload_supported() -> bool:
-    """Whether this llama.cpp build can put layers on a GPU."""
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 class SamplerChain:

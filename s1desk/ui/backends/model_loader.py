@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import S1DeskError
+from s1desk.ui.kit.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class ModelLoader(QObject):
         super().__init__(parent)
         self._generation = 0
         self._current_live = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks()
 
     @property
     def loading(self) -> bool:
@@ -42,9 +42,7 @@ class ModelLoader(QObject):
         self._generation += 1
         self._current_live = True
         config = LocalModelConfig(path=path, n_ctx=context_size)
-        task = asyncio.ensure_future(self._load(config, self._generation))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._load(config, self._generation))
         self.started.emit(str(path))
 
     def cancel(self) -> None:
@@ -58,8 +56,7 @@ class ModelLoader(QObject):
     async def shutdown(self) -> None:
         """Cancel and wait until every abandoned model has been closed."""
         self.cancel()
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
 
     async def _load(self, config: LocalModelConfig, generation: int) -> None:
         if not config.path.is_file():

@@ -22,6 +22,7 @@ from s1desk.ui.backends.switch_box import (
     BackendChoice,
     remote_key,
 )
+from s1desk.ui.kit.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ class BackendSwitcher(QObject):
     problem = Signal(str)  # for the window's banner
     connecting = Signal(str)  # the server's label; "" when done
     context_known = Signal(int)  # the new backend's maximum context, in tokens
-    servers_changed = Signal()
     manage = Signal()  # "Remote servers…" was picked in the selector
 
     def __init__(
@@ -59,7 +59,7 @@ class BackendSwitcher(QObject):
         self._remotes: dict[str, tuple[SavedServer, Backend]] = {}
         self._active = LOCAL
         self._connect_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks()
         self._servers: list[SavedServer] = []
         self.box.chosen.connect(self.choose)
         controller.busy_changed.connect(self._busy_changed)
@@ -104,7 +104,6 @@ class BackendSwitcher(QObject):
                     self._fall_back(edited=True)
                 self._retire(backend)
         self._rebuild()
-        self.servers_changed.emit()
 
     def choices(self) -> list[BackendChoice]:
         local = self.local.name.split(" · ")[0] if self.local is not None else "no model loaded"
@@ -223,10 +222,7 @@ class BackendSwitcher(QObject):
     # -- lifetime -----------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro)
 
     def _retire(self, backend: Backend) -> None:
         """Close ``backend`` once no reply uses it."""
@@ -254,8 +250,7 @@ class BackendSwitcher(QObject):
             owned.append(self.local)
         self._remotes.clear()
         self.local = None
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
         for backend in owned:
             await backend.aclose()
 

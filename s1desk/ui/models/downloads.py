@@ -16,6 +16,7 @@ from s1desk.models.download_events import (
     DownloadFailed,
     DownloadFinished,
 )
+from s1desk.ui.kit.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Downloads(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._handles: dict[str, DownloadHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks()
 
     def start(self, q: Quantization) -> None:
         """Download ``q`` (every part); one already running is left alone."""
@@ -61,9 +62,7 @@ class Downloads(QObject):
             return
         handle = start_download(DownloadRequest(q.repo_id, q.filenames))
         self._handles[key] = handle
-        task = asyncio.ensure_future(self._follow(key, handle))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._follow(key, handle))
         log.info("downloading %s: %s", q.repo_id, ", ".join(q.filenames))
 
     def active(self, key: str) -> bool:
@@ -104,7 +103,7 @@ class Downloads(QObject):
             handle.cancel()
         if not self._tasks:
             return
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_WAIT_S)
+        _done, pending = await asyncio.wait(self._tasks.running, timeout=SHUTDOWN_WAIT_S)
         for task in pending:  # a socket that does not answer: its daemon thread is left
             log.warning("a download did not stop in time; abandoning it")
             task.cancel()
