@@ -105,9 +105,10 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from s1desk.models.advice import Suggestion, advise, suggest
     from s1desk.models.architecture import Architecture
     from s1desk.models.catalog import load_catalog
-    from s1desk.models.fit import KvType, assess, assess_catalog, recommend, settings_that_fit
+    from s1desk.models.fit import KvType, assess, recommend
     from s1desk.models.gguf import read_gguf
     from s1desk.models.hardware import detect_hardware
 
@@ -119,6 +120,7 @@ def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(f"RAM: {_size(hw.ram_available)} available of {_size(hw.ram_total)}\n")
     out.write(f"Context {args.ctx} tokens, KV cache {args.kv}\n\n")
     kv = KvType(args.kv)
+    suggestion: Suggestion | None = None
     if args.gguf:
         info = read_gguf(args.gguf)
         arch = Architecture.from_gguf(info)
@@ -126,36 +128,30 @@ def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             arch, info.file_size, hw, args.ctx, kv, flash_attn=args.flash_attn, label=args.gguf.name
         )
         out.write(f"{f.message}\n")
-        fits = [f]
-        archs = {f.label: arch}
+        best = recommend([f])
+        if best is not None and best.gpu_layers < best.n_layers and hw.usable_gpus:
+            suggestion = suggest(arch, best, hw, args.ctx, kv, flash_attn=args.flash_attn)
     else:
         catalog = load_catalog()
         models = [catalog.model(args.model)] if args.model else list(catalog.models)
-        fits = []
-        archs = {}
-        for m in models:
-            for f in assess_catalog(
-                m.architecture, m.quantizations, hw, args.ctx, kv, flash_attn=args.flash_attn
-            ):
+        advice = advise(models, hw, args.ctx, kv, flash_attn=args.flash_attn)
+        for assessed in advice.models:
+            for f in assessed.fits:
                 approx = " (size estimated)" if f.quant and f.quant.estimated else ""
                 out.write(f"  {f.message}{approx}\n")
-                fits.append(f)
-                archs[f.label] = m.architecture
-    best = recommend(fits)
+        best = advice.recommended
+        suggestion = advice.suggestion
     if best is None:
         out.write("\nNothing fits this machine at this context; try a smaller --ctx.\n")
         return EXIT_OK
     out.write(f"\nRecommended: {best.message}\n")
-    if best.gpu_layers < best.n_layers and hw.usable_gpus:
-        setting = settings_that_fit(
-            archs[best.label], best.estimate.weights, hw, args.ctx, label=best.label
+    if suggestion is not None and hw.usable_gpus:
+        setting = suggestion.setting
+        out.write(
+            f"To fit {suggestion.target.label} whole on the GPU: --ctx {setting.n_ctx}, "
+            f"KV cache {setting.kv_type}{', flash attention' if setting.flash_attn else ''} "
+            f"({setting.fit.estimate.total / 2**30:.1f} GiB)\n"
         )
-        if setting:
-            out.write(
-                f"To fit it on the GPU: --ctx {setting.n_ctx}, KV cache {setting.kv_type}"
-                f"{', flash attention' if setting.flash_attn else ''} "
-                f"({setting.fit.estimate.total / 2**30:.1f} GiB)\n"
-            )
     return EXIT_OK
 
 

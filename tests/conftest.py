@@ -12,6 +12,25 @@ import pytest
 
 from support.testmodel import test_model_path
 
+# Fixtures for more than one folder (the CLI tests use the backends' servers and the hub).
+pytest_plugins = ["support.backend_fixtures", "support.hub_fixtures", "support.store_fixtures"]
+
+
+QT_FOLDERS = ("ui", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the Qt tests (tests/ui, tests/e2e) after the others: their session's asyncio loop
+    runs on Qt's and stays marked running until the session ends, where the core tests'
+    own loops (``asyncio.run``, the ``runner`` fixture) could not start."""
+    tests = Path(__file__).parent
+
+    def is_qt(item: pytest.Item) -> bool:
+        parts = item.path.relative_to(tests).parts
+        return bool(parts) and parts[0] in QT_FOLDERS
+
+    items.sort(key=is_qt)  # stable: the order within each group is kept
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -15,6 +15,7 @@ from s1desk.backends.local_config import LocalModelConfig, default_threads, usab
 from s1desk.backends.thread_tuner import ThreadTuner, candidate_threads
 from s1desk.errors import ModelLoadError
 from s1desk.models.gguf import read_gguf
+from s1desk.models.hardware import gpu_offload_supported
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import PromptPart
 
@@ -66,11 +67,6 @@ def load_failure_detail() -> str:
 
 
 llama_cpp.llama_log_set(_route_llama_log, None)
-
-
-def gpu_offload_supported() -> bool:
-    """Whether this llama.cpp build can put layers on a GPU."""
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 @contextlib.contextmanager

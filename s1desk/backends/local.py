@@ -69,10 +69,6 @@ class LocalBackend:
         return self.loaded.gpu_layers
 
     @property
-    def n_ctx(self) -> int:
-        return self.loaded.n_ctx
-
-    @property
     def name(self) -> str:
         layers = self.gpu_layers
         where = f"GPU ({layers} layers)" if layers else "CPU"
@@ -81,6 +77,14 @@ class LocalBackend:
     def take_notice(self) -> str | None:
         """A one-time message about how the engine runs here (e.g. a safer CPU mode)."""
         return self._safe_mode.notice()
+
+    @property
+    def model(self) -> str:
+        return self._config.path.name
+
+    @property
+    def context_length(self) -> int:
+        return self.loaded.n_ctx
 
     async def stream(
         self, request: GenerationRequest, cancel: CancelToken | None = None

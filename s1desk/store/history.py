@@ -17,7 +17,6 @@ from s1desk.store import codec, database, export, importer, lease, migrations
 from s1desk.store import search as fts
 from s1desk.store.checkpoint import Checkpointer
 from s1desk.store.errors import NotFoundError, StoreError
-from s1desk.store.recorder import FLUSH_EVENTS, FLUSH_SECONDS, MessageRecorder
 from s1desk.store.records import (
     AnswerSnapshot,
     Conversation,
@@ -328,13 +327,12 @@ class HistoryStore:
         model: str | None = None,
         policy: BudgetPolicy | None = None,
         sampler: SamplerSettings | None = None,
-        flush_seconds: float = FLUSH_SECONDS,
-        flush_events: int = FLUSH_EVENTS,
-    ) -> MessageRecorder:
-        """Append an empty ``streaming`` answer and return the recorder that fills it.
+    ) -> int:
+        """Append an empty ``streaming`` answer and return its id.
 
-        Feed the recorder every event of the generation; it writes in batches
-        and marks the message complete, interrupted or failed at the end.
+        :meth:`save_answer` fills it as it streams (a
+        :class:`~s1desk.chat.recording.Recording` writes it in batches) and
+        marks it complete, interrupted or failed at the end.
         """
         if self._lease is None and not self.read_only:
             self._lease = lease.WriterLease(self._leases)
@@ -365,12 +363,10 @@ class HistoryStore:
                 (now, backend, model, conversation_id),
             )
         assert cursor.lastrowid is not None
-        return MessageRecorder(
-            self, cursor.lastrowid, flush_seconds=flush_seconds, flush_events=flush_events
-        )
+        return cursor.lastrowid
 
     def save_answer(self, message_id: int, snapshot: AnswerSnapshot) -> None:
-        """Write a streamed answer's state (what a recorder calls on each flush)."""
+        """Write a streamed answer's state (what a recording writes on each flush)."""
         now = codec.timestamp(codec.now())
         end = snapshot.thinking_end
         streaming = snapshot.status is MessageStatus.STREAMING

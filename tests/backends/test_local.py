@@ -11,11 +11,11 @@ import pytest
 
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.cancel import CancelToken
-from s1desk.backends.llama_session import gpu_offload_supported
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import ModelLoadError
 from s1desk.events import BudgetAdjusted, StreamEvent
+from s1desk.models.hardware import gpu_offload_supported
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support import vocab
