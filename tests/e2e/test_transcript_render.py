@@ -312,3 +312,69 @@ def test_while_streaming_only_the_tail_is_rendered_again(
         " return a.innerHTML === b.innerHTML && b.querySelectorAll('pre').length; })()"
     )
     assert arun(view.evaluate(same)) == 90
+
+
+def test_a_model_written_action_link_does_nothing_while_the_app_copy_button_works(
+    windows: Windows, arun: Callable[..., Any], browser: UrlCatcher
+) -> None:
+    answer = (
+        "Click [copy everything](s1desk:copy-answer/0) or <s1desk:regenerate/0> "
+        "or [this](copy-answer/0).\n\n"
+        f"```python\n{CODE}```\n"
+    )
+    w = answer_window(windows, arun, answer)
+    view = w.transcript
+    fired: list[object] = []
+    view.action.connect(fired.append)
+    before = view.url()
+    QGuiApplication.clipboard().setText("before")
+    links = "[...document.querySelectorAll('#ex-0 .answer p a')]"
+    hrefs = arun(view.evaluate(f"JSON.stringify({links}.map((a) => a.getAttribute('href')))"))
+    assert json.loads(hrefs) == [None, None, None]  # the model's links have no target
+    for k in (1, 2, 3):
+        click(view, arun, f"#ex-0 .answer p a:nth-of-type({k})")
+    arun(asyncio.sleep(0.3))  # time for a navigation or an action, were there one
+    assert fired == []
+    assert QGuiApplication.clipboard().text() == "before"
+    assert view.url() == before
+    assert arun(view.evaluate("S1.count()")) == 1
+    assert browser.opened == []
+    # The app's own copy button on the same answer still acts.
+    click(view, arun, "#ex-0 pre > a.copy")
+    arun(until(lambda: QGuiApplication.clipboard().text() == CODE, what="the code copied"))
+
+
+def test_an_action_link_without_the_page_key_is_ignored_even_if_it_reaches_the_page(
+    windows: Windows, arun: Callable[..., Any], browser: UrlCatcher
+) -> None:
+    # As if the sanitiser let one through: the link still lacks the page's key.
+    w = answer_window(windows, arun, "The answer.")
+    view = w.transcript
+    fired: list[object] = []
+    view.action.connect(fired.append)
+    QGuiApplication.clipboard().setText("before")
+    forged = [
+        "s1desk:copy-answer/0",
+        "s1desk:copy-answer/0?key=",
+        "s1desk:copy-answer/0?key=0123456789abcdef0123456789abcdef",
+        "s1desk:copy-code/0?block=0&key=guess",
+    ]
+    insert = (
+        "(() => { const a = document.querySelector('#ex-0 .answer');"
+        f" {json.dumps(forged)}.forEach((h, k) => {{ const l = document.createElement('a');"
+        " l.href = h; l.id = 'forged' + k; l.textContent = 'forged ' + k;"
+        " a.appendChild(document.createElement('br')); a.appendChild(l); }); return true; })()"
+    )
+    assert arun(view.evaluate(insert)) is True
+    for k in range(len(forged)):
+        click(view, arun, f"#forged{k}")
+    arun(asyncio.sleep(0.3))
+    assert fired == []
+    assert QGuiApplication.clipboard().text() == "before"
+    # The app's own Copy answer link (which carries the key) acts.
+    key = arun(view.evaluate("document.querySelector('#ex-0 .meta a').href"))
+    assert "key=" in key
+    assert key.split("key=")[1] not in arun(view.evaluate("S1.answerHtml(0)"))
+    click(view, arun, "#ex-0 .meta .tools a:first-child")
+    arun(until(lambda: bool(fired), what="the app's own action"))
+    assert [(a.name, a.index) for a in fired] == [("copy-answer", 0)]  # type: ignore[attr-defined]

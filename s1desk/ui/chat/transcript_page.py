@@ -3,6 +3,8 @@
 Model output arrives only as HTML already escaped by ``s1desk.render`` and is
 inserted as data; the policy allows no script but the page's own (by nonce),
 no network, no plugins, no forms. Python drives the page through ``S1.*`` calls.
+The app's own links (Edit, Copy, …) carry the page's key, which only the page's
+script knows: a link written by the model cannot act even if one got through.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ const S1 = (() => {
   const el = (tag, cls, text) => { const e = document.createElement(tag);
     if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   const link = (href, text, cls) => { const a = el("a", cls, text); a.href = href; return a; };
+  // An app action: "s1desk:NAME/INDEX[?query]" with the page's key added.
+  const act = (path) => "s1desk:" + path + (path.includes("?") ? "&" : "?") + "key=" + KEY;
   const section = (i) => document.getElementById("ex-" + i);
   const markLast = () => { const all = log().querySelectorAll(".ex");
     all.forEach((s, k) => s.classList.toggle("last", k === all.length - 1));
@@ -90,7 +94,7 @@ const S1 = (() => {
       truncate(i);
       const s = el("section", "ex"); s.id = "ex-" + i; s.dataset.i = i;
       const u = el("div", "user"); u.appendChild(el("div", "bubble", userText));
-      const ut = el("div", "tools"); ut.appendChild(link("s1desk:edit/" + i, "Edit"));
+      const ut = el("div", "tools"); ut.appendChild(link(act("edit/" + i), "Edit"));
       u.appendChild(ut); s.appendChild(u);
       log().appendChild(s); markLast();
     });
@@ -100,17 +104,17 @@ const S1 = (() => {
     const old = s.querySelector(".assistant"); if (old) old.remove();
     s.classList.remove("done");
     const a = el("div", "assistant");
-    a.appendChild(link("s1desk:reasoning/" + i, "", "summary live"));
+    a.appendChild(link(act("reasoning/" + i), "", "summary live"));
     a.appendChild(el("div", "notice hidden"));
     a.appendChild(el("div", "answer"));
     a.appendChild(el("div", "note hidden"));
     a.appendChild(el("div", "error hidden"));
     const m = el("div", "meta"); m.appendChild(el("span", "stats"));
     const t = el("span", "tools");
-    t.appendChild(link("s1desk:copy-answer/" + i, "Copy answer"));
-    t.appendChild(link("s1desk:copy-reasoning/" + i, "Copy reasoning"));
-    t.appendChild(link("s1desk:regenerate/" + i, "Regenerate", "only-last"));
-    t.appendChild(link("s1desk:think-longer/" + i, "Think longer", "only-last"));
+    t.appendChild(link(act("copy-answer/" + i), "Copy answer"));
+    t.appendChild(link(act("copy-reasoning/" + i), "Copy reasoning"));
+    t.appendChild(link(act("regenerate/" + i), "Regenerate", "only-last"));
+    t.appendChild(link(act("think-longer/" + i), "Think longer", "only-last"));
     m.appendChild(t); a.appendChild(m); s.appendChild(a);
     follow(() => {});
   }
@@ -128,7 +132,7 @@ const S1 = (() => {
       if (!c || !c.classList.contains("copy")) {
         c = link("#", undefined, "copy"); c.title = "Copy code"; pre.prepend(c);
       }
-      c.href = "s1desk:copy-code/" + i + "?block=" + k;
+      c.href = act("copy-code/" + i + "?block=" + k);
     });
   }
   document.addEventListener("click", (e) => {
@@ -178,8 +182,10 @@ def _page_css() -> str:
     return _CSS + render_css(":root.dark")
 
 
-def transcript_html(dark: bool) -> str:
-    """The page, with a fresh nonce for its one script."""
+def transcript_html(dark: bool, key: str) -> str:
+    """The page, with a fresh nonce for its one script; its action links carry ``key``."""
+    if not key.isalnum():
+        raise ValueError("the page key must be letters and digits")
     nonce = secrets.token_urlsafe(16)
     csp = (
         "default-src 'none'; "
@@ -195,7 +201,7 @@ def transcript_html(dark: bool) -> str:
 <html{root_class}><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{csp}">
 <style>{css}</style>
-<script nonce="{nonce}">{_JS}</script>
+<script nonce="{nonce}">const KEY = "{key}";{_JS}</script>
 </head><body>
 <div id="log"><div id="empty"><h1>Ask s1 something</h1>
 <div>It thinks first (the pane on the right shows how), then answers.<br>

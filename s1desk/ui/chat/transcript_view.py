@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,10 @@ from s1desk.ui.kit.environment import ACTION_SCHEME
 log = logging.getLogger(__name__)
 
 ACTIONS = ("edit", "reasoning", "copy-answer", "copy-reasoning", "regenerate", "think-longer")
-#: The copy link on a code block: ``s1desk:copy-code/MESSAGE?block=K``.
+#: The copy link on a code block: ``s1desk:copy-code/MESSAGE?block=K&key=KEY``.
 COPY_CODE = "copy-code"
+#: Schemes of answer links handed to the system (model output keeps no other target).
+EXTERNAL_SCHEMES = ("http", "https", "mailto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +44,19 @@ class TranscriptAction:
 
 
 class _Page(QWebEnginePage):
+    """The transcript's page: a clicked app link acts only if it carries the page's key."""
+
     action_requested = Signal(TranscriptAction)
     copy_code_requested = Signal(int, int)  # message, code block
+
+    def __init__(self, profile: QWebEngineProfile, parent: QWidget) -> None:
+        super().__init__(profile, parent)
+        #: Known only to this page's own script, which puts it on the links it makes.
+        self.key = secrets.token_hex(16)
+
+    def _is_ours(self, url: QUrl) -> bool:
+        key = QUrlQuery(url).queryItemValue("key")
+        return secrets.compare_digest(key.encode(), self.key.encode())
 
     def acceptNavigationRequest(  # noqa: N802 (Qt override)
         self, url: QUrl | str, kind: QWebEnginePage.NavigationType, is_main_frame: bool
@@ -51,6 +65,9 @@ class _Page(QWebEnginePage):
         scheme = url.scheme()
         if kind is QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
             if scheme == ACTION_SCHEME.decode():
+                if not self._is_ours(url):
+                    log.warning("an action link without the page's key was ignored")
+                    return False
                 name, _, index = url.path().partition("/")
                 if name in ACTIONS and index.isdigit():
                     self.action_requested.emit(TranscriptAction(name, int(index)))
@@ -58,7 +75,7 @@ class _Page(QWebEnginePage):
                     block = QUrlQuery(url).queryItemValue("block")
                     if block.isdigit():
                         self.copy_code_requested.emit(int(index), int(block))
-            elif scheme in ("http", "https"):
+            elif scheme in EXTERNAL_SCHEMES:
                 QDesktopServices.openUrl(url)  # a link in an answer: the browser, never here
             return False
         # Only the page itself (set with setHtml) may load.
@@ -125,7 +142,7 @@ class TranscriptView(QWebEngineView):
         self._pending: list[str] = []
         self._answers: dict[int, StreamingMarkdown] = {}
         page.loadFinished.connect(self._on_load_finished)
-        self.setHtml(transcript_html(dark), QUrl(f"{ACTION_SCHEME.decode()}:transcript"))
+        self.setHtml(transcript_html(dark, page.key), QUrl(f"{ACTION_SCHEME.decode()}:transcript"))
 
     @property
     def is_ready(self) -> bool:
@@ -174,7 +191,8 @@ class TranscriptView(QWebEngineView):
         """Refresh message ``index`` only; of its answer, only what changed is rendered.
 
         ``source`` names the backend that wrote it; it leads the statistics line."""
-        update = self._answers.setdefault(index, StreamingMarkdown()).update(message.answer)
+        rendered = self._answers.setdefault(index, StreamingMarkdown())
+        update = rendered.update(message.answer, final=message.finished)
         answer = None
         if update is not None:
             answer = {"reset": update.reset, "append": update.append, "tail": update.tail}
