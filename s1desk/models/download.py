@@ -444,12 +444,12 @@ class _Job:
         a copy where symlinks are unavailable), without asking the hub again.
         """
         storage = self.storage
-        snapshot = storage / "snapshots" / commit
-        pointer = snapshot / filename
-        # Every folder on the way must stay inside the snapshot (no planted symlinks).
-        require_inside(snapshot, pointer.parent, "the file name")
+        snapshots = storage / "snapshots"
+        pointer = snapshots / commit / filename
+        # The folders on the way must stay inside snapshots/ (no link planted to elsewhere).
+        require_inside(snapshots, pointer.parent, "the file name")
         pointer.parent.mkdir(parents=True, exist_ok=True)
-        require_inside(snapshot, pointer.parent, "the file name")
+        require_inside(snapshots, pointer.parent, "the file name")
         _create_symlink(str(blob), str(pointer), new_blob=False)
         _cache_commit_hash_for_specific_revision(str(storage), self.request.revision, commit)
         return pointer
