@@ -28,6 +28,7 @@ from s1desk.cli_args import (
     int_in,
     read_stdin_text,
     safe_output,
+    server_url,
     text,
 )
 from s1desk.cli_models import add_models_parser, run_models
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remote = ask.add_argument_group("remote server (vLLM or another OpenAI-compatible server)")
     remote.add_argument(
-        "--remote", metavar="URL", type=text, help="run on the server at URL, not locally"
+        "--remote", metavar="URL", type=server_url, help="run on the server at URL, not locally"
     )
     remote.add_argument(
         "--api-key-env",

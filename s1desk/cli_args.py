@@ -12,6 +12,7 @@ import io
 import math
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from s1desk.errors import S1DeskError
 
@@ -91,6 +92,25 @@ def text(value: str) -> str:
 
 
 text.__name__ = "text"
+
+
+def server_url(value: str) -> str:
+    """An argparse type: an ``http://`` or ``https://`` address with a host and a valid port."""
+    text(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a valid address {_shown(value)} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"expected an address like http://host:8000, got {_shown(value)}"
+        )
+    del port
+    return value
+
+
+server_url.__name__ = "address"
 
 
 def read_stdin_text() -> str:
