@@ -249,7 +249,11 @@ class HistoryStore:
                 f"SELECT {_MESSAGE} FROM messages WHERE conversation_id = ? ORDER BY position",
                 (conversation_id,),
             ).fetchall()
-        return [m for row in found if (m := rows.message(row)) is not None]
+        messages = [m for row in found if (m := rows.message(row)) is not None]
+        if any(rows.position_damaged(m) for m in messages):
+            # Positions grow with ids in a conversation: the next best order.
+            messages.sort(key=lambda m: m.id)
+        return messages
 
     def message(self, message_id: int) -> Message:
         with database.errors(self.path, "read a message"):

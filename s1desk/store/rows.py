@@ -147,6 +147,11 @@ def _thinking_end(reason: Any, at_token: Any, offset: Any) -> ThinkingEndMark | 
     return codec.thinking_end(reason, _int(at_token), _int(offset))
 
 
+def position_damaged(message: Message) -> bool:
+    """Whether ``message`` lost its position (so the order of its conversation is unsure)."""
+    return any(note.startswith("position:") for note in message.damage)
+
+
 def message(row: Sequence[Any]) -> Message | None:
     """A message from the columns in :data:`MESSAGE_COLUMNS`; None (and a warning) if its
     role is unknown, since it can then be shown as neither a question nor an answer."""
