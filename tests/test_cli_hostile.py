@@ -5,6 +5,7 @@ Each case runs the real ``s1desk`` process; none of them reaches the model.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -177,3 +178,18 @@ def test_a_malformed_server_address_is_a_usage_error(url: str, said: str) -> Non
     result = s1desk("ask", "hi", "--remote", url)
     assert result.returncode == EXIT_USAGE
     assert said in _one_line(result.stderr)
+
+
+def test_a_listed_model_that_became_a_fifo_is_reported_and_list_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("S1DESK_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    pipe = tmp_path / "mine.gguf"
+    os.mkfifo(pipe)  # a file added earlier, replaced by a pipe since
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "models.json").write_text(json.dumps({"files": [str(pipe)]}))
+    listed = s1desk("models", "list")
+    assert listed.returncode == 0
+    assert "is a named pipe (FIFO), not a GGUF model file" in listed.stdout
