@@ -43,6 +43,15 @@ _PICTURES = {
 }
 
 
+#: What JSON leaves raw but a terminal may act on (C1 controls, bidi controls, line and
+#: paragraph separators); ``json.dumps`` already escapes C0 controls.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _visible(match: re.Match[str]) -> str:
     char = match.group()
     picture = _PICTURES.get(char)
@@ -74,7 +83,9 @@ class JsonRenderer:
         self.out = out
 
     def show(self, event: StreamEvent) -> None:
-        self.out.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
+        line = json.dumps(event_to_dict(event), ensure_ascii=False)
+        # Only inside strings (JSON's own syntax is ASCII), so the value parses back the same.
+        self.out.write(_JSON_UNSAFE.sub(_json_escape, line) + "\n")
         self.out.flush()
 
 

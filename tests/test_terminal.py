@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import pty
 import re
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 import pytest
 
 from s1desk.events import AnswerText, BudgetAdjusted, ErrorEvent, ThinkingText, WaitInjected
-from s1desk.terminal import TextRenderer, safe_text
+from s1desk.terminal import JsonRenderer, TextRenderer, safe_text
 from support.servers import FaultServer, _chunk, _event
 
 TITLE = "\x1b]0;pwned-title\x07"
@@ -64,6 +65,15 @@ def test_every_text_event_is_neutralised() -> None:
     assert "\x07" not in shown
     assert "\x9b" not in shown
     assert shown.count("␛]0;pwned-title␇") == 5
+
+
+def test_json_lines_carry_no_raw_terminal_controls_and_parse_back_the_same() -> None:
+    out = io.StringIO()
+    hostile = TITLE + C1_CSI + BIDI + "\u2028"
+    JsonRenderer(out).show(AnswerText(hostile))
+    line = out.getvalue()
+    assert re.fullmatch(r"[\x20-\x7e\u00a0-\u2027\u202f-\u2065\u206a-\U0010ffff]*\n", line)
+    assert json.loads(line) == {"type": "answer", "text": hostile}
 
 
 class _HostileServer(FaultServer):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from s1desk.models.download_errors import DownloadError
 
@@ -70,6 +70,7 @@ def check_relative_name(name: str, what: str, source: str) -> str:
     if (
         not name
         or len(name) > _MAX_NAME
+        or PureWindowsPath(name).anchor  # "/x", "C:x" or "C:/x" on any system
         or "\\" in name
         or _CONTROL.search(name)
         or any(part in ("", ".", "..") for part in parts)

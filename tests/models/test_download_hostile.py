@@ -81,6 +81,7 @@ def test_a_hostile_commit_is_refused(
     [
         (("../../outside/planted.gguf",), "main"),
         (("/etc/s1desk-planted.gguf",), "main"),
+        (("C:/planted.gguf",), "main"),
         (("ok/./x.gguf",), "main"),
         (("x\x1b]0;title\x07.gguf",), "main"),
         ((TINY,), "../../../outside"),
