@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from s1desk.errors import PolicyError
+
+#: Seeds are unsigned 32-bit on llama.cpp and vLLM alike.
+MAX_SEED = 2**32 - 1
+#: Largest top-k and repeat window accepted (far above any vocabulary).
+MAX_COUNT = 1 << 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +26,27 @@ class SamplerSettings:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        for name in ("temperature", "top_p", "min_p", "repeat_penalty"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PolicyError(f"{name.replace('_', ' ')} must be a number, not {value!r}")
+            if not math.isfinite(value):
+                raise PolicyError(f"{name.replace('_', ' ')} must be a finite number, not {value}")
+        for name in ("top_k", "repeat_last_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value > MAX_COUNT:
+                raise PolicyError(
+                    f"{name.replace('_', ' ')} must be a whole number up to {MAX_COUNT}, "
+                    f"not {value!r}"
+                )
+        if self.seed is not None and (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise PolicyError(
+                f"seed must be a whole number from 0 to {MAX_SEED}, not {self.seed!r}"
+            )
         if self.temperature < 0:
             raise PolicyError(f"temperature must be 0 or more, not {self.temperature}")
         if not 0 < self.top_p <= 1:

@@ -283,8 +283,49 @@ def test_nothing_listening_is_unreachable(runner: asyncio.Runner) -> None:
 def test_bad_settings_are_refused_with_a_message() -> None:
     with pytest.raises(RemoteConfigError, match="http:// or https://"):
         RemoteServerConfig("gpu-box:8000")
-    with pytest.raises(RemoteConfigError, match="timeouts"):
+    with pytest.raises(RemoteConfigError, match="read timeout must be above 0"):
         RemoteServerConfig("http://x", read_timeout=0)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 1e300])
+def test_a_timeout_that_is_not_a_usable_number_is_refused(value: float) -> None:
+    with pytest.raises(RemoteConfigError, match=r"read timeout must be above 0 and at most 86400"):
+        RemoteServerConfig("http://x", read_timeout=value)
+    with pytest.raises(RemoteConfigError, match=r"connect timeout"):
+        RemoteServerConfig("http://x", connect_timeout=value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1", "not a valid URL"),
+        ("http://[::1]:99999", "not a valid URL"),
+        ("http://", "names no host"),
+        ("https://:8000/v1", "names no host"),
+    ],
+)
+def test_a_malformed_address_is_refused_with_a_message(url: str, message: str) -> None:
+    with pytest.raises(RemoteConfigError, match=message):
+        RemoteServerConfig(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://alice:s3cret-pw@gpu.example:8000", "https://:s3cret-pw@gpu.example/v1"],
+)
+def test_credentials_in_an_address_are_refused_and_never_echoed(url: str) -> None:
+    with pytest.raises(RemoteConfigError) as caught:
+        RemoteServerConfig(url)
+    message = str(caught.value)
+    assert "s3cret-pw" not in message
+    assert "user name or password" in message
+    assert "gpu.example" in message
+
+
+@pytest.mark.parametrize("length", [0, -5, 1 << 40, True])
+def test_an_absurd_context_length_is_refused(length: int) -> None:
+    with pytest.raises(RemoteConfigError, match="context length"):
+        RemoteServerConfig("http://x", context_length=length)
 
 
 def test_the_api_key_never_shows() -> None:
