@@ -11,6 +11,14 @@ from s1desk.errors import PolicyError
 MAX_SEED = 2**32 - 1
 #: Largest top-k and repeat window accepted (far above any vocabulary).
 MAX_COUNT = 1 << 24
+_NAMES = {
+    "temperature": "temperature",
+    "top_p": "top-p",
+    "top_k": "top-k",
+    "min_p": "min-p",
+    "repeat_penalty": "repeat penalty",
+    "repeat_last_n": "repeat window",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +37,14 @@ class SamplerSettings:
         for name in ("temperature", "top_p", "min_p", "repeat_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise PolicyError(f"{name.replace('_', ' ')} must be a number, not {value!r}")
+                raise PolicyError(f"{_NAMES[name]} must be a number, not {value!r}")
             if not math.isfinite(value):
-                raise PolicyError(f"{name.replace('_', ' ')} must be a finite number, not {value}")
+                raise PolicyError(f"{_NAMES[name]} must be a finite number, not {value}")
         for name in ("top_k", "repeat_last_n"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value > MAX_COUNT:
                 raise PolicyError(
-                    f"{name.replace('_', ' ')} must be a whole number up to {MAX_COUNT}, "
-                    f"not {value!r}"
+                    f"{_NAMES[name]} must be a whole number up to {MAX_COUNT}, not {value!r}"
                 )
         if self.seed is not None and (
             isinstance(self.seed, bool)

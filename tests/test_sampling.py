@@ -19,8 +19,8 @@ def test_nan_and_infinity_are_refused(field: str, value: float) -> None:
     ("settings", "message"),
     [
         ({"temperature": "0.7"}, "temperature must be a number"),
-        ({"top_k": 2.5}, "top k must be a whole number"),
-        ({"top_k": 10**30}, "top k must be a whole number"),
+        ({"top_k": 2.5}, "top-k must be a whole number"),
+        ({"top_k": 10**30}, "top-k must be a whole number"),
         ({"seed": -1}, "seed must be a whole number from 0"),
         ({"seed": 10**30}, "seed must be a whole number from 0"),
         ({"temperature": -0.1}, "temperature must be 0 or more"),
