@@ -25,7 +25,7 @@ from s1desk.backends.remote_errors import (
 )
 
 #: Largest decoded body of a plain JSON answer (model list, tokenizer answers).
-MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Longest line of an event stream; one completion event takes a few hundred bytes.
 MAX_LINE_BYTES = 1024 * 1024
 #: How much of an error page is read to quote the server's message.

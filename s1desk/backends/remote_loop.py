@@ -234,7 +234,8 @@ class RemoteGeneration:
         """One completion request, closed at ``max_tokens`` whatever the server does."""
         body = self._body(prompt.payload, max_tokens)
         parts: list[str] = []
-        ids: list[int] | None = None
+        ids: list[int] = []
+        with_ids = None  # whether the server reports the ids of what it streams
         finish: str | None = None
         control = False
         held = ""  # text that would pass the cap, kept back until it is counted
@@ -268,15 +269,17 @@ class RemoteGeneration:
                         )
                 else:
                     empty = 0
-                    pieces += 1 if chunk.text else 0
-                    counted = len(ids or []) + len(new_ids or []) if ids or new_ids else pieces
+                    if chunk.text:
+                        pieces += 1
+                    # Without ids (or once a piece comes without them), each piece
+                    # counts as one token: llama_cpp.server streams one per piece.
+                    with_ids = new_ids is not None and with_ids is not False
+                    ids.extend(new_ids or [])
+                    counted = len(ids) if with_ids else pieces
                     if counted > max_tokens or chars + len(chunk.text) > char_limit:
                         # Past the room the server was given: close the request here.
                         held = chunk.text
-                        ids = [*(ids or []), *(new_ids or [])] if new_ids is not None else ids
                         break
-                    if new_ids is not None:
-                        ids = [*(ids or []), *new_ids]
                     if chunk.text:
                         if self.clock.first_token is None:
                             self.clock.first_token = time.perf_counter()
@@ -287,13 +290,14 @@ class RemoteGeneration:
                 if chunk.finish_reason is not None:
                     finish = chunk.finish_reason
         text = "".join(parts)
-        if held or (ids is not None and len(ids) > max_tokens):
-            text, ids, finish = await self._cut(text, held, ids, max_tokens, kind)
+        known = ids if with_ids else None
+        if held or len(ids) > max_tokens:
+            text, known, finish = await self._cut(text, held, known, max_tokens, kind)
         self.partial = ""
-        count = await self._count(text, ids, finish, max_tokens)
+        count = await self._count(text, known, finish, max_tokens)
         self.clock.generated += count
         self.clock.decode_s += time.perf_counter() - started
-        return Segment(text=text, tokens=count, ended=control or finish == "stop", ids=ids)
+        return Segment(text=text, tokens=count, ended=control or finish == "stop", ids=known)
 
     async def _cut(
         self,

@@ -159,7 +159,7 @@ def test_a_gzip_bomb_from_the_model_list_is_refused(runner: asyncio.Runner) -> N
     gzip_bomb()  # built before measuring: the server's part
     with (
         peak_memory() as peak,
-        pytest.raises(ResponseTooLargeError, match="more than 32 MB once decompressed"),
+        pytest.raises(ResponseTooLargeError, match="more than 16 MB once decompressed"),
     ):
         connect(runner, Mode.GZIP_BOMB_MODELS)
     assert peak[0] < MEMORY_CEILING
