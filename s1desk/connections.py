@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import time
@@ -212,15 +211,8 @@ def _entry(entry: Any) -> SavedServer:
         raise TypeError("an entry lacks its id, label or address")
     if "verify_tls" in values and not isinstance(values["verify_tls"], bool):
         raise TypeError("verify_tls is not true or false")
-    for name in ("connect_timeout", "read_timeout"):
-        value = values.get(name, 1.0)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise TypeError(f"{name} is not a number")
-    length = values.get("context_length", 0)
-    if isinstance(length, bool) or not isinstance(length, int):
-        raise TypeError("context_length is not a whole number")
     server = SavedServer(**values)
-    server.config()
+    server.config()  # the address, the timeouts and the context length, type and range
     return server
 
 
