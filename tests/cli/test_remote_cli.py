@@ -97,3 +97,37 @@ def test_ask_remote_does_not_take_a_gguf_path_from_the_environment(
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {"type": "done", "reason": "length"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--read-timeout", "nan"], "read timeout must be above 0"),
+        (["--read-timeout", "inf"], "read timeout must be above 0"),
+        (["--temperature", "nan"], "temperature must be a finite number"),
+        (["--top-p", "inf"], "top-p must be a finite number"),
+        (["--seed", str(10**20)], "seed must be a whole number"),
+        (["--ctx", "4294967297"], "context length must be positive and at most"),
+    ],
+)
+def test_ask_remote_refuses_unusable_numbers_clearly(args: list[str], message: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = s1desk("ask", "hi", "--remote", url, *args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1", "is not a valid URL"),
+        ("http://bob:pw-0123@127.0.0.1:9", "holds a user name or password"),
+    ],
+)
+def test_ask_remote_refuses_a_bad_address_without_echoing_secrets(url: str, message: str) -> None:
+    result = s1desk("ask", "hi", "--remote", url)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "pw-0123" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
