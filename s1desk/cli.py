@@ -20,6 +20,7 @@ from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import DEFAULT_CONTEXT, LocalModelConfig
 from s1desk.backends.remote import RemoteBackend
 from s1desk.backends.remote_config import DEFAULT_READ_TIMEOUT, ApiKey, RemoteServerConfig
+from s1desk.cli_eval import add_eval_parser, run_eval
 from s1desk.cli_models import add_models_parser, run_models
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hide-thinking", action="store_true", help="print only the answer (text mode)"
     )
     add_models_parser(sub)
+    add_eval_parser(sub)
     return parser
 
 
@@ -174,24 +176,7 @@ async def _ask(args: argparse.Namespace) -> int:
         question=question, system_prompt=args.system, policy=policy, sampler=sampler
     )
     code = EXIT_ERROR
-    backend: LocalBackend | RemoteBackend
-    if args.remote:
-        remote = RemoteServerConfig(
-            base_url=args.remote,
-            model=args.model or "",
-            verify_tls=not args.no_verify_tls,
-            read_timeout=args.read_timeout,
-            context_length=args.ctx,
-        )
-        backend = await RemoteBackend.connect(remote, args.api_key)
-    else:
-        config = LocalModelConfig(
-            path=Path(args.model),
-            n_ctx=args.ctx,
-            n_gpu_layers=args.gpu_layers,
-            n_threads=args.threads,
-        )
-        backend = await LocalBackend.load(config)
+    backend = await open_backend(args)
     async with backend:
         async for event in backend.stream(request, cancel):
             renderer.show(event)
@@ -200,6 +185,26 @@ async def _ask(args: argparse.Namespace) -> int:
             elif isinstance(event, ErrorEvent):
                 code = EXIT_ERROR
     return code
+
+
+async def open_backend(args: argparse.Namespace) -> LocalBackend | RemoteBackend:
+    """The backend ``ask`` and ``eval`` run on: the server at ``--remote``, else the local model."""
+    if args.remote:
+        remote = RemoteServerConfig(
+            base_url=args.remote,
+            model=args.model or "",
+            verify_tls=not args.no_verify_tls,
+            read_timeout=args.read_timeout,
+            context_length=args.ctx,
+        )
+        return await RemoteBackend.connect(remote, args.api_key)
+    config = LocalModelConfig(
+        path=Path(args.model),
+        n_ctx=args.ctx,
+        n_gpu_layers=args.gpu_layers,
+        n_threads=args.threads,
+    )
+    return await LocalBackend.load(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     if args.command == "models":
         return run_models(args)
-    if args.command != "ask":
+    if args.command not in ("ask", "eval"):
         parser.print_help()
         return EXIT_OK
     if args.remote:
@@ -226,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.model = args.model or os.environ.get("S1DESK_MODEL")
         if args.model is None:
             parser.error("no model: pass --model PATH or set S1DESK_MODEL (or --remote URL)")
+    if args.command == "eval":
+        return run_eval(args, open_backend)
     try:
         return asyncio.run(_ask(args))
     except S1DeskError as exc:

@@ -60,38 +60,44 @@ class Journal:
         self.items = items
         self._fh = fh
 
-    @classmethod
-    def open(cls, directory: Path, spec: dict[str, Any], *, resume: bool) -> Journal:
-        """Start a run in ``directory``, or (``resume``) continue the one there.
+    @staticmethod
+    def check(directory: Path, spec: dict[str, Any], *, resume: bool) -> None:
+        """Raise :class:`RunDirectoryError` if :meth:`open` would refuse ``directory``.
 
         A new run needs a directory without a run; a resumed one needs the same
         settings as the run it continues.
         """
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RunDirectoryError(
-                f"Cannot create the output directory {directory}: {exc}"
-            ) from exc
         saved = read_spec(directory)
         if saved is None:
             if resume and (directory / ITEMS_FILE).exists():
                 raise RunDirectoryError(f"{directory} has items but no {RUN_FILE}: cannot resume")
-            write_atomic(directory / RUN_FILE, json.dumps(spec, indent=2) + "\n")
-            (directory / ITEMS_FILE).unlink(missing_ok=True)
-        elif not resume:
+            if resume:
+                raise RunDirectoryError(f"There is no run to resume in {directory}.")
+            return
+        if not resume:
             raise RunDirectoryError(
                 f"{directory} already holds a run: pass --resume to continue it, "
                 "or choose another --out."
             )
-        else:
-            differ = _differences(saved, spec)
-            if differ:
-                raise RunDirectoryError(
-                    f"The run in {directory} was made with other settings "
-                    f"({', '.join(differ)} differ): resume it with the same ones, "
-                    "or choose another --out."
-                )
+        differ = _differences(saved, spec)
+        if differ:
+            raise RunDirectoryError(
+                f"The run in {directory} was made with other settings "
+                f"({', '.join(differ)} differ): resume it with the same ones, "
+                "or choose another --out."
+            )
+
+    @classmethod
+    def open(cls, directory: Path, spec: dict[str, Any], *, resume: bool) -> Journal:
+        """Start a run in ``directory``, or (``resume``) continue the one there."""
+        cls.check(directory, spec, resume=resume)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if read_spec(directory) is None:
+                write_atomic(directory / RUN_FILE, json.dumps(spec, indent=2) + "\n")
+                (directory / ITEMS_FILE).unlink(missing_ok=True)
+        except OSError as exc:
+            raise RunDirectoryError(f"Cannot write into {directory}: {exc}") from exc
         items = _load(directory / ITEMS_FILE)
         try:
             fh = (directory / ITEMS_FILE).open("a", encoding="utf-8")
