@@ -1,0 +1,62 @@
+"""Fixtures for the scaling lab: a hub with dataset routes, a real server, question files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.dataset_hub import serve_datasets
+from support.hub_server import HubServer
+from support.servers import LlamaCppServer
+
+#: Sums the test model answers right with budget forcing, in the format s1 scores.
+SUMS = [
+    ("What is 2 + 3? End your reply with a line of the form Answer: N", "5"),
+    ("What is 4 + 4? End your reply with a line of the form Answer: N", "8"),
+    ("What is 6 + 1? End your reply with a line of the form Answer: N", "7"),
+]
+LAB_CONTEXT = 1024
+
+
+def write_questions(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text(
+        "".join(json.dumps({"question": q, "answer": a}) + "\n" for q, a in rows),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def sums(tmp_path: Path) -> Path:
+    return write_questions(tmp_path / "sums.jsonl", SUMS)
+
+
+@pytest.fixture(scope="session")
+def dataset_hub() -> Iterator[HubServer]:
+    with HubServer() as server:
+        yield serve_datasets(server)
+
+
+@pytest.fixture
+def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """S1DESK_HOME and the HF cache in tmp_path, so no run touches real user state."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("S1DESK_HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaCppServer]:
+    """A real OpenAI-compatible server (llama_cpp.server) on the test model, on loopback."""
+    log = tmp_path_factory.mktemp("lab-server") / "server.log"
+    with LlamaCppServer(model_path, n_ctx=LAB_CONTEXT, log_path=log) as server:
+        yield server
