@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from lab.dataset_hub import serve_datasets
+
 from support.hub_server import HubServer
 from support.servers import LlamaCppServer
 

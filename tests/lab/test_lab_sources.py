@@ -121,7 +121,8 @@ def test_limit_is_a_reproducible_nested_subset(hub: HubServer) -> None:
     again = load_source("aime24", 5).questions
     ten = load_source("aime24", 10).questions
     assert five == again
-    assert len(five) == 5 and len(ten) == 10
+    assert len(five) == 5
+    assert len(ten) == 10
     assert set(five) <= set(ten)
     order = [q.id for q in load_source("aime24").questions]
     assert [q.id for q in ten] == [i for i in order if i in {q.id for q in ten}]
@@ -148,7 +149,8 @@ def test_gated_gpqa_says_to_log_in_then_loads_with_a_token(
     assert q.kind is AnswerKind.CHOICE
     assert sorted(q.choices) == ["argon", "neon", "radon", "xenon"]
     assert q.choices["ABCD".index(q.answer)] == "argon"
-    assert "\n\nA) " in q.prompt and "\nD) " in q.prompt
+    assert "\n\nA) " in q.prompt
+    assert "\nD) " in q.prompt
     # The shuffle is seeded by the record: the same letters on every run.
     assert load_source("gpqa").questions == loaded.questions
     # Only the diamond file was fetched.
