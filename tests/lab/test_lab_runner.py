@@ -135,7 +135,7 @@ def test_resume_runs_only_what_is_missing(runner: asyncio.Runner, tmp_path: Path
     # Keep 5 items and half of the 6th, as a kill in the middle of a write leaves it.
     (tmp_path / "run" / ITEMS_FILE).write_text("\n".join(lines[:5]) + "\n" + lines[5][:40])
     second = ScriptedBackend(reply, rate=100_000)
-    events, journal = run(runner, tmp_path, second, plan, resume=1)
+    _, journal = run(runner, tmp_path, second, plan, resume=1)
     assert len(second.requests) == 12 - 5
     assert len(journal.items) == 12
     rows = [json.loads(x) for x in (tmp_path / "run" / ITEMS_FILE).read_text().splitlines()]
