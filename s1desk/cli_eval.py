@@ -268,6 +268,8 @@ class _History:
 
 
 async def _evaluate(args: argparse.Namespace, open_backend: OpenBackend, out: _Output) -> int:
+    if args.parallel is not None and args.parallel < 1:
+        raise LabError(f"--parallel must be 1 or more, not {args.parallel}")
     source = await asyncio.to_thread(load_source, args.source, args.limit)
     plan = EvalPlan(
         budgets=args.budgets,
