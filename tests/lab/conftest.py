@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lab.dataset_hub import serve_datasets
@@ -36,11 +38,29 @@ def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def queueing_server(model: Path, n_ctx: int, log: Path) -> LlamaCppServer:
+    """``llama_cpp.server`` that queues concurrent requests.
+
+    By default it interrupts the streaming request whenever another request
+    arrives (``--interrupt_requests True``), which cuts the first stream
+    short; vLLM batches them instead. ``LlamaCppServer`` takes no extra
+    arguments, so the flag is appended to the command it starts.
+    """
+    popen = subprocess.Popen
+
+    def queueing(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        return popen([*args, "--interrupt_requests", "False"], **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess, "Popen", queueing)
+        return LlamaCppServer(model, n_ctx=n_ctx, log_path=log)
+
+
 @pytest.fixture(scope="session")
 def lab_server(
     model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LlamaCppServer]:
     """A real OpenAI-compatible server (llama_cpp.server) on the test model, on loopback."""
     log = tmp_path_factory.mktemp("lab-server") / "server.log"
-    with LlamaCppServer(model_path, n_ctx=LAB_CONTEXT, log_path=log) as server:
+    with queueing_server(model_path, LAB_CONTEXT, log) as server:
         yield server

@@ -143,14 +143,14 @@ def test_resume_after_sigkill_generates_nothing_twice(
         assert len(store.items(run.id)) == 3
 
 
-def test_remote_server(
+def test_remote_server_in_parallel(
     lab_server: LlamaCppServer, tmp_path: Path, lab_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = write_questions(tmp_path / "sums.jsonl", SUMS[:2])
     out = tmp_path / "out"
     code = main(
         ["eval", str(source), "--remote", lab_server.base_url, "--model", MODEL_ALIAS,
-         "--budgets", "0,8", "--mode", "force", "--parallel", "1", "--ctx", str(LAB_CONTEXT),
+         "--budgets", "0,8", "--mode", "force", "--parallel", "2", "--ctx", str(LAB_CONTEXT),
          "--max-answer", "16", "--out", str(out), "--json"]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().out
