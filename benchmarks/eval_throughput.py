@@ -7,9 +7,10 @@ connections at once, each in its recorded order, reading every streamed
 response to its end. Rounds alternate eval and bare; throughput is
 generations per second. Target: eval / bare >= 0.95.
 
-Without --url it starts llama_cpp.server on the test model. That server
-serves one stream at a time and interrupts a streaming request when another
-arrives, so use P = 1 there; a vLLM server (--url, --model) takes P > 1.
+Without --url it starts llama_cpp.server on the test model, told to queue
+concurrent requests (by default it interrupts a streaming request when
+another arrives); it decodes one at a time, so P > 1 measures the client's
+overhead only. A vLLM server (--url, --model) batches what is in flight.
 
 Usage: .venv/bin/python benchmarks/eval_throughput.py [--parallel P] [--rounds N]
        [--url URL --model NAME]
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from lab.queueing_server import queueing_server
 
 from _common import median, model_path, report
 from s1desk.backends.base import Backend
@@ -35,7 +37,7 @@ from s1desk.lab.journal import Journal
 from s1desk.lab.plan import EvalPlan, Mode
 from s1desk.lab.questions import AnswerKind, Question
 from s1desk.lab.runner import EvalRun
-from support.servers import MODEL_ALIAS, LlamaCppServer
+from support.servers import MODEL_ALIAS
 
 QUESTIONS = [
     Question(
@@ -129,7 +131,9 @@ def server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    with LlamaCppServer(model_path(), n_ctx=CONTEXT) as s:
+    with queueing_server(
+        model_path(), CONTEXT, Path(tempfile.gettempdir()) / "eval-bench.log"
+    ) as s:
         yield s.base_url
 
 

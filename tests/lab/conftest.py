@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lab.dataset_hub import serve_datasets
+from lab.queueing_server import queueing_server
 from lab.sums import LAB_CONTEXT, SUMS, write_questions
 
 from support.hub_server import HubServer
@@ -36,24 +35,6 @@ def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     return home
-
-
-def queueing_server(model: Path, n_ctx: int, log: Path) -> LlamaCppServer:
-    """``llama_cpp.server`` that queues concurrent requests.
-
-    By default it interrupts the streaming request whenever another request
-    arrives (``--interrupt_requests True``), which cuts the first stream
-    short; vLLM batches them instead. ``LlamaCppServer`` takes no extra
-    arguments, so the flag is appended to the command it starts.
-    """
-    popen = subprocess.Popen
-
-    def queueing(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        return popen([*args, "--interrupt_requests", "False"], **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(subprocess, "Popen", queueing)
-        return LlamaCppServer(model, n_ctx=n_ctx, log_path=log)
 
 
 @pytest.fixture(scope="session")
