@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from lab.queueing_server import queueing_server
 
 from _common import median, model_path, report
 from s1desk.backends.base import Backend
