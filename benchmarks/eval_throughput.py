@@ -130,9 +130,11 @@ def server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    with queueing_server(
-        model_path(), CONTEXT, Path(tempfile.gettempdir()) / "eval-bench.log"
-    ) as s:
+    # tests/ is on the path once _common is imported, which the sorted imports put later.
+    from lab.queueing_server import queueing_server
+
+    log = Path(tempfile.gettempdir()) / "eval-bench-server.log"
+    with queueing_server(model_path(), CONTEXT, log) as s:
         yield s.base_url
 
 
