@@ -31,6 +31,7 @@ from s1desk.cli_args import (
     server_url,
     text,
 )
+from s1desk.cli_eval import add_eval_parser, run_eval
 from s1desk.cli_models import add_models_parser, run_models
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hide-thinking", action="store_true", help="print only the answer (text mode)"
     )
     add_models_parser(sub)
+    add_eval_parser(sub)
     return parser
 
 
@@ -202,29 +204,7 @@ async def _ask(args: argparse.Namespace) -> int:
         question=question, system_prompt=args.system, policy=policy, sampler=sampler
     )
     code = EXIT_ERROR
-    backend: LocalBackend | RemoteBackend
-    if args.remote:
-        remote = RemoteServerConfig(
-            base_url=args.remote,
-            model=args.model or "",
-            verify_tls=not args.no_verify_tls,
-            read_timeout=args.read_timeout,
-            context_length=args.ctx,
-        )
-        backend = await RemoteBackend.connect(remote, args.api_key)
-    else:
-        config = LocalModelConfig(
-            path=Path(args.model),
-            n_ctx=args.ctx,
-            n_gpu_layers=args.gpu_layers,
-            n_threads=args.threads,
-            n_threads_batch=args.threads_batch,
-        )
-        local = await LocalBackend.load(config)
-        notice = local.take_notice()
-        if notice:
-            sys.stderr.write(f"Note: {notice}\n")
-        backend = local
+    backend = await open_backend(args)
     async with backend:
         async for event in backend.stream(request, cancel):
             renderer.show(event)
@@ -233,6 +213,31 @@ async def _ask(args: argparse.Namespace) -> int:
             elif isinstance(event, ErrorEvent):
                 code = EXIT_ERROR
     return code
+
+
+async def open_backend(args: argparse.Namespace) -> LocalBackend | RemoteBackend:
+    """The backend ``ask`` and ``eval`` run on: the server at ``--remote``, else the local model."""
+    if args.remote:
+        remote = RemoteServerConfig(
+            base_url=args.remote,
+            model=args.model or "",
+            verify_tls=not args.no_verify_tls,
+            read_timeout=args.read_timeout,
+            context_length=args.ctx,
+        )
+        return await RemoteBackend.connect(remote, args.api_key)
+    config = LocalModelConfig(
+        path=Path(args.model),
+        n_ctx=args.ctx,
+        n_gpu_layers=args.gpu_layers,
+        n_threads=args.threads,
+        n_threads_batch=getattr(args, "threads_batch", None),
+    )
+    local = await LocalBackend.load(config)
+    notice = local.take_notice()
+    if notice:
+        sys.stderr.write(f"Note: {safe_text(notice)}\n")
+    return local
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     if args.command == "models":
         return run_models(args)
-    if args.command != "ask":
+    if args.command not in ("ask", "eval"):
         parser.print_help()
         return EXIT_OK
     if args.remote:
@@ -262,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.model = args.model or os.environ.get("S1DESK_MODEL")
         if args.model is None:
             parser.error("no model: pass --model PATH or set S1DESK_MODEL (or --remote URL)")
+    if args.command == "eval":
+        return run_eval(args, open_backend)
     try:
         if args.question == "-":
             args.question = read_stdin_text()
