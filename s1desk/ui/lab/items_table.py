@@ -26,7 +26,7 @@ class ItemsTable(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        for column, width in enumerate((64, 70, 56, 70, 120, 24)):
+        for column, width in enumerate((60, 64, 56, 64, 70, 24)):
             self.setColumnWidth(column, width)
         self.items: list[ScoredItem] = []
         self.currentItemChanged.connect(self._current_changed)

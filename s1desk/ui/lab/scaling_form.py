@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -109,7 +110,8 @@ class ScalingForm(QWidget):
         set_page = QLabel("Fetched into the Hugging Face cache on first use.")
         set_page.setWordWrap(True)
         self.pages = QStackedWidget()
-        for page in (question_page, file_page, set_page):
+        self._page_list: tuple[QWidget, ...] = (question_page, file_page, set_page)
+        for page in self._page_list:
             self.pages.addWidget(page)
 
         self.limit = QSpinBox()
@@ -246,15 +248,21 @@ class ScalingForm(QWidget):
             text += f" · about {_duration(progress.seconds_left)} left"
         self.status.setText(text)
 
-    def finished(self, text: str) -> None:
+    def finished(self, text: str, where: str = "") -> None:
         self.set_running(False)
         self.status.setText(text)
+        self.status.setToolTip(where)
 
     # -- slots -------------------------------------------------------------------------
 
     def _source_changed(self) -> None:
         kind = self.kind
-        self.pages.setCurrentIndex(0 if kind == QUESTION else 1 if kind == FILE else 2)
+        current = 0 if kind == QUESTION else 1 if kind == FILE else 2
+        self.pages.setCurrentIndex(current)
+        for index, page in enumerate(self._page_list):  # the stack as tall as the page shown
+            shown = QSizePolicy.Policy.Preferred
+            page.setSizePolicy(shown, shown if index == current else QSizePolicy.Policy.Ignored)
+        self.pages.adjustSize()
         self.limit.setEnabled(kind != QUESTION)
 
     def _samples_changed(self, k: int) -> None:

@@ -220,7 +220,10 @@ class ScalingView(QWidget):
         if finished is None:
             self.form.finished("The run did not start.")
         elif finished.status == "finished":
-            self.form.finished(f"Done: {finished.done} generations. Results in {finished.out_dir}")
+            self.form.finished(
+                f"Done: {finished.done} generations, results in {Path(finished.out_dir).name}",
+                finished.out_dir,
+            )
         elif finished.status == "interrupted":
             self.form.finished(f"Stopped after {finished.done} of {finished.total} generations.")
         else:
