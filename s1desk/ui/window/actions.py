@@ -30,6 +30,7 @@ SPECS = (
     ActionSpec("stop", "&Stop", "Esc", "&Chat"),
     ActionSpec("regenerate", "&Regenerate", "Ctrl+R", "&Chat"),
     ActionSpec("think_longer", "Think &longer", "Ctrl+L", "&Chat"),
+    ActionSpec("compare_budgets", "Compare &budgets…", "Ctrl+Shift+L", "&Chat"),
     ActionSpec("edit_last", "&Edit last message", "Ctrl+E", "&Chat"),
     ActionSpec("copy_answer", "Copy &answer", "Ctrl+Shift+C", "&Chat"),
     ActionSpec("copy_reasoning", "Copy r&easoning", "Ctrl+Alt+C", "&Chat"),
@@ -39,6 +40,7 @@ SPECS = (
     ActionSpec("quit", "&Quit", "Ctrl+Q", "&Chat"),
     ActionSpec("toggle_reasoning", "&Reasoning pane", "Ctrl+T", "&View", checkable=True),
     ActionSpec("auto_collapse", "&Collapse reasoning when the answer starts", "", "&View", True),
+    ActionSpec("scaling", "&Scaling…", "Ctrl+Shift+B", "&View"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", "F1", "&Help"),
 )
 
@@ -84,4 +86,5 @@ def update_chat_actions(
     actions["stop"].setEnabled(controller.busy or editing)
     actions["regenerate"].setEnabled(idle and has_reply)
     actions["think_longer"].setEnabled(idle and has_reply)
+    actions["compare_budgets"].setEnabled(has_reply)
     actions["edit_last"].setEnabled(idle and len(controller.session) > 0)

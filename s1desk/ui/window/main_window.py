@@ -27,6 +27,7 @@ from s1desk.ui.kit import theme
 from s1desk.ui.kit.banner import Banner
 from s1desk.ui.kit.problems import ProblemBus
 from s1desk.ui.kit.resources import app_icon
+from s1desk.ui.lab.opener import ScalingOpener
 from s1desk.ui.window.actions import build_actions, update_chat_actions
 from s1desk.ui.window.dialogs import Dialogs
 from s1desk.ui.window.settings_keeper import SettingsKeeper
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.reasoning.set_colors(self.colors)
         self.status = BackendStatus(controller, loader, self)
         self.dialogs = Dialogs(self, switcher, lambda: self.settings, lambda: self.colors)
+        self.scaling = ScalingOpener(self, lambda: controller.backend, lambda: self.colors.dark)
         self.actions_by_name, self.menus = build_actions(self)
         a = self.actions_by_name
         self.replies = ReplyPresenter(
@@ -189,6 +191,10 @@ class MainWindow(QMainWindow):
         a["quit"].triggered.connect(self.close)
         a["auto_collapse"].toggled.connect(lambda on: keeper.change(auto_collapse_reasoning=on))
         a["shortcuts"].triggered.connect(self.dialogs.shortcuts)
+        # The Scaling view: budget sweeps on the chat's backend, or on the chat's question.
+        self.problems.collect(self.scaling.problem)
+        a["scaling"].triggered.connect(self.scaling.show)
+        a["compare_budgets"].triggered.connect(self._compare_budgets)
         QGuiApplication.styleHints().colorSchemeChanged.connect(
             lambda _scheme: self.apply_theme(self.settings.theme)
         )
@@ -254,6 +260,12 @@ class MainWindow(QMainWindow):
                 "(Ctrl+R) tries again, or switch backends in the status bar."
             )
 
+    def _compare_budgets(self) -> None:
+        exchanges = self.controller.session.exchanges
+        if exchanges:
+            last = self.controller.message(len(exchanges) - 1)
+            self.scaling.compare(exchanges[-1].user, last.answer if last is not None else "")
+
     def _busy(self, busy: bool) -> None:
         self.chat.set_busy(busy)
         self._update_actions()
@@ -287,6 +299,7 @@ class MainWindow(QMainWindow):
             self.history.close()
         await self.loader.shutdown()
         await self.dialogs.shutdown()
+        await self.scaling.shutdown()
         await self.switcher.shutdown()
         backend = self.controller.set_backend(None)
         if backend is not None:
