@@ -31,7 +31,7 @@ from s1desk.cli_args import (
     server_url,
     text,
 )
-from s1desk.cli_eval import add_eval_parser, run_eval
+from s1desk.cli_eval import add_eval_parser, add_format_option, run_eval
 from s1desk.cli_models import add_models_parser, run_models
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
@@ -40,7 +40,12 @@ from s1desk.sampling import SamplerSettings
 from s1desk.terminal import JsonRenderer, TextRenderer, safe_text
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
 from s1desk.thinking.machine import FinishReason
-from s1desk.thinking.policy import DEFAULT_MAX_WAITS, BudgetPolicy
+from s1desk.thinking.policy import (
+    DEFAULT_GRACE_TOKENS,
+    DEFAULT_MAX_WAITS,
+    BudgetPolicy,
+    CapLanding,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -124,6 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=_DEFAULT_POLICY.max_answer,
         help="cap on answer tokens (default: %(default)s)",
     )
+    budget.add_argument(
+        "--cap",
+        choices=[c.value for c in CapLanding],
+        default=CapLanding.ABRUPT.value,
+        help="how thinking ends at the cap: abrupt (the s1 paper's), wrap-up (a short "
+        "message first) or finish-sentence (up to --grace more tokens, counted as "
+        "overshoot) (default: %(default)s)",
+    )
+    budget.add_argument(
+        "--grace",
+        type=int_in(0, 4096),
+        default=DEFAULT_GRACE_TOKENS,
+        help="tokens finish-sentence may think past the cap (default: %(default)s)",
+    )
     sampling = ask.add_argument_group("sampling")
     sampling.add_argument(
         "--temperature",
@@ -162,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="CPU threads for reading the prompt (default: all cores, up to half on big machines)",
     )
+    add_format_option(ask)
     ask.add_argument("--system", type=text, default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
     ask.add_argument("--json", action="store_true", help="write one JSON object per event per line")
     ask.add_argument(
@@ -180,6 +200,8 @@ async def _ask(args: argparse.Namespace) -> int:
         max_waits=args.waits,
         wait_text=args.wait_text,
         max_answer=args.max_answer,
+        landing=CapLanding(args.cap),
+        grace_tokens=args.grace,
     )
     sampler = SamplerSettings(
         temperature=args.temperature,
@@ -225,9 +247,12 @@ async def open_backend(args: argparse.Namespace) -> LocalBackend | RemoteBackend
             read_timeout=args.read_timeout,
             context_length=args.ctx,
         )
-        return await RemoteBackend.connect(remote, args.api_key)
+        return await RemoteBackend.connect(
+            remote, args.api_key, thinking_format=getattr(args, "format", "auto")
+        )
     config = LocalModelConfig(
         path=Path(args.model),
+        thinking_format=getattr(args, "format", "auto"),
         n_ctx=args.ctx,
         n_gpu_layers=args.gpu_layers,
         n_threads=args.threads,

@@ -35,6 +35,7 @@ from s1desk.lab.runner import EvalRun
 from s1desk.lab.sources import LoadedSource, builtin_names, load_source
 from s1desk.store.errors import StoreError
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
+from s1desk.thinking.formats import FORMAT_CHOICES, FormatName
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,18 @@ def _budgets(text: str) -> tuple[int, ...]:
     if not values:
         raise argparse.ArgumentTypeError("give at least one budget")
     return values
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """``--format``: the model's thinking format, local or remote."""
+    parser.add_argument(
+        "--format",
+        choices=FORMAT_CHOICES,
+        default=FormatName.AUTO.value,
+        help="the model's thinking format: s1 (<|im_start|>think), think-tags (<think>: "
+        "DeepSeek-R1, Qwen3, QwQ), gpt-oss, or auto to tell it from the model "
+        "(default: %(default)s)",
+    )
 
 
 def add_eval_parser(sub: Any) -> None:
@@ -140,6 +153,7 @@ def add_eval_parser(sub: Any) -> None:
     model.add_argument("--gpu-layers", type=int_in(-1, 100_000), default=-1)
     model.add_argument("--threads", type=int_in(1, 4096), default=None)
     model.add_argument("--threads-batch", type=int_in(1, 4096), default=None)
+    add_format_option(p)
 
 
 def _runs_dir() -> Path:

@@ -114,7 +114,7 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.catalog:
         out.write("\nCatalog (~ = estimated size, until `--refresh` reads the hub):\n")
         for model in catalog.models:
-            out.write(f"  {model.id}: {model.description}\n")
+            out.write(f"  {model.id} [{model.format}]: {model.description}\n")
             for q in model.quantizations:
                 here = " [downloaded]" if cached_path(q.repo_id, q.filenames) else ""
                 approx = "~" if q.estimated else ""

@@ -45,7 +45,8 @@ from s1desk.backends.remote_errors import (
     TLSVerificationError,
 )
 from s1desk.backends.remote_server import discover
-from s1desk.errors import S1DeskError
+from s1desk.errors import PolicyError, S1DeskError
+from s1desk.thinking.formats import FormatName, format_name
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,16 @@ class SavedServer:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     #: Maximum context when the server does not report one (tokens; 0 = unknown).
     context_length: int = 0
+    #: The served model's thinking format (``auto``: told from the model's name).
+    format: str = FormatName.AUTO.value
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.format, str):
+            raise TypeError(f"format is {type(self.format).__name__}, not text")
+        try:
+            format_name(self.format)
+        except PolicyError as exc:
+            raise ValueError(str(exc)) from exc
 
     def config(self) -> RemoteServerConfig:
         """The connection settings this entry describes (validated)."""
@@ -368,7 +379,9 @@ async def test_connection(server: SavedServer, key: ApiKey | None) -> Connection
 
 async def connect(server: SavedServer, keys: KeyStore) -> RemoteBackend:
     """The backend for a saved server, with its key from ``keys``."""
-    return await RemoteBackend.connect(server.config(), keys.get(server.id))
+    return await RemoteBackend.connect(
+        server.config(), keys.get(server.id), thinking_format=server.format
+    )
 
 
 def with_model(server: SavedServer, model: str) -> SavedServer:

@@ -40,10 +40,14 @@ class WaitInjected:
 
 @dataclass(frozen=True, slots=True)
 class ThinkingEnd:
-    """The thinking block closed, for ``reason``, after ``thinking_tokens``."""
+    """The thinking block closed, for ``reason``, after ``thinking_tokens``.
+
+    ``overshoot_tokens`` of them came past the cap (a graceful landing).
+    """
 
     reason: CloseReason
     thinking_tokens: int
+    overshoot_tokens: int = 0
     type: ClassVar[str] = "thinking_end"
 
 
@@ -64,6 +68,8 @@ class Stats:
     ``evaluated_tokens`` counts what the model was fed on top of its cache: the
     uncached part of the prompt, every token kept in the reply and every forced
     token (Wait, the answer delimiter, the cap's suffix). 0 where unknown.
+    ``overshoot_tokens`` are the thinking tokens past the cap (included in
+    ``thinking_tokens``) that a graceful landing allowed.
     """
 
     prompt_tokens: int
@@ -76,6 +82,7 @@ class Stats:
     total_s: float
     tokens_per_second: float
     evaluated_tokens: int = 0
+    overshoot_tokens: int = 0
     type: ClassVar[str] = "stats"
 
 

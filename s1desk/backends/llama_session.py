@@ -6,7 +6,7 @@ import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import llama_cpp
@@ -183,6 +183,9 @@ class LlamaSession:
             t for t in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, t)
         )
         self.im_start = self.single_token("<|im_start|>")
+        #: The text of the BOS and EOS tokens (chat templates write them).
+        self.bos_text = self._special_text(self.llama.token_bos())
+        self.eos_text = self._special_text(self.llama.token_eos())
 
     # -- tokens ---------------------------------------------------------
 
@@ -194,12 +197,42 @@ class LlamaSession:
         """
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=first, special=special))
 
-    def tokenize_parts(self, parts: Sequence[PromptPart]) -> list[int]:
+    def tokenize_plain(
+        self, text: str, control_ids: Collection[int] = (), *, first: bool = False
+    ) -> list[int]:
+        """Tokens of text from a person or the model: never one of ``control_ids``.
+
+        Without special-token parsing llama.cpp still matches a vocabulary's
+        user-defined tokens (``</think>`` in Qwen3's) in plain text; where that
+        happens the text is tokenized in pieces cut after every ``<``.
+        """
+        tokens = self.tokenize(text, first=first, special=False)
+        if not control_ids or not set(tokens) & set(control_ids):
+            return tokens
+        pieces = text.split("<")
+        tokens = []
+        for i, piece in enumerate(pieces):
+            chunk = piece + ("<" if i < len(pieces) - 1 else "")
+            if chunk:
+                tokens += self.tokenize(chunk, first=first and not tokens, special=False)
+        return tokens
+
+    def tokenize_parts(
+        self, parts: Sequence[PromptPart], control_ids: Collection[int] = ()
+    ) -> list[int]:
         """The tokens of a rendered prompt: control tokens only where the format put them."""
         tokens: list[int] = []
         for i, part in enumerate(parts):
-            tokens += self.tokenize(part.text, first=i == 0, special=part.control)
+            if part.control:
+                tokens += self.tokenize(part.text, first=i == 0)
+            else:
+                tokens += self.tokenize_plain(part.text, control_ids, first=i == 0)
         return tokens
+
+    def _special_text(self, token: int) -> str:
+        if not 0 <= token < self.n_vocab:
+            return ""
+        return bytes(self.llama.detokenize([token], special=True)).decode("utf-8", "replace")
 
     def single_token(self, text: str) -> int | None:
         tokens = self.tokenize(text)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s1desk.errors import ModelLoadError
+from s1desk.thinking.formats import format_name
 
 #: s1 and the Qwen2.5 models it is built on were trained at this length.
 DEFAULT_CONTEXT = 32_768
@@ -19,6 +20,9 @@ MAX_THREADS = 1024
 class LocalModelConfig:
     """How to load a model. ``n_gpu_layers=-1`` offloads every layer when llama.cpp
     was built with GPU support, and is treated as 0 otherwise.
+
+    ``thinking_format`` names the model's thinking format (``auto``: detected
+    from the GGUF; see :mod:`s1desk.thinking.formats`).
 
     ``n_threads`` fixes the decoding threads; ``None`` lets the engine choose and
     adapt them while it decodes. ``extra_buffers`` turns llama.cpp's extra
@@ -34,8 +38,10 @@ class LocalModelConfig:
     n_batch: int = 512
     flash_attn: bool = False
     extra_buffers: bool | None = None
+    thinking_format: str = "auto"
 
     def __post_init__(self) -> None:
+        format_name(self.thinking_format)
         if not 1 <= self.n_ctx <= MAX_CONTEXT:
             raise ModelLoadError(
                 f"The context size must be 1 to {MAX_CONTEXT:,} tokens, not {self.n_ctx:,}."

@@ -1,84 +1,54 @@
-"""The token-by-token budget-forcing loop on llama.cpp (runs on the worker thread)."""
+"""The token-by-token budget-forcing loop on llama.cpp (runs in the engine process)."""
 
 from __future__ import annotations
 
 import codecs
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from s1desk.backends.base import GenerationRequest
+from s1desk.backends.driver import Driver
 from s1desk.backends.llama_session import LlamaSession, SamplerChain
-from s1desk.errors import ContextOverflowError
-from s1desk.events import (
-    AnswerText,
-    BudgetAdjusted,
-    Done,
-    Stats,
-    StreamEvent,
-    ThinkingEnd,
-    ThinkingText,
-    WaitInjected,
-)
-from s1desk.thinking.format import ANSWER_OPEN, THINK_OPEN, render_prompt_parts
+from s1desk.backends.local_format import ModelPrompting, model_prompting
+from s1desk.events import AnswerText, StreamEvent, ThinkingText
 from s1desk.thinking.machine import (
-    BudgetForcer,
-    CloseReason,
     CloseThinking,
     Finish,
     FinishReason,
     InjectWait,
     Phase,
 )
-from s1desk.thinking.policy import BudgetPolicy
+from s1desk.thinking.markers import MarkerScanner
+from s1desk.thinking.policy import CapLanding
+from s1desk.thinking.sentences import ends_sentence
 
 Emit = Callable[[StreamEvent], None]
 
-#: The least room for an answer kept free when a budget is fitted to the context.
-ANSWER_RESERVE = 256
+#: Each loaded model's prompting, worked out at its first request.
+_PROMPTING: weakref.WeakKeyDictionary[LlamaSession, ModelPrompting] = weakref.WeakKeyDictionary()
 
 
 def _decoder() -> codecs.IncrementalDecoder:
     return codecs.getincrementaldecoder("utf-8")(errors="replace")
 
 
-@dataclass(slots=True)
-class _Clock:
-    start: float = field(default_factory=time.perf_counter)
-    decode_start: float = 0.0
-    first_token: float | None = None
-    thinking_end: float | None = None
-    sampled: int = 0
-
-
-def fit_policy(
-    policy: BudgetPolicy, prompt_len: int, overhead: int, n_ctx: int
-) -> tuple[BudgetPolicy, BudgetAdjusted | None]:
-    """Lower the thinking budget so prompt + thinking + an answer fit ``n_ctx``.
-
-    Raises :class:`ContextOverflowError` when even the prompt and the least
-    answer do not fit.
-    """
-    reserve = min(ANSWER_RESERVE, policy.max_answer)
-    room = n_ctx - prompt_len - overhead - reserve
-    if room < 0:
-        raise ContextOverflowError(
-            f"The conversation is {prompt_len:,} tokens; with room for an answer it needs "
-            f"{prompt_len + overhead + reserve:,}, more than the context of {n_ctx:,} tokens. "
-            "Start a new chat, shorten the message, or load the model with a larger context."
-        )
-    if policy.max_thinking <= room:
-        return policy, None
-    fitted = policy.with_max_thinking(room)
-    return fitted, BudgetAdjusted(
-        max_thinking=fitted.max_thinking,
-        min_thinking=fitted.min_thinking,
-        message=(
-            f"Thinking budget lowered from {policy.max_thinking:,} to {fitted.max_thinking:,} "
-            f"tokens to fit the {n_ctx:,}-token context."
-        ),
+def session_prompting(session: LlamaSession) -> ModelPrompting:
+    """The format the session's model speaks (as configured, or detected), and its template."""
+    cached = _PROMPTING.get(session)
+    if cached is not None:
+        return cached
+    prompting = model_prompting(
+        session.config.thinking_format,
+        session.info.metadata,
+        session.config.path.name,
+        session,
+        bos_token=session.bos_text,
+        eos_token=session.eos_text,
     )
+    _PROMPTING[session] = prompting
+    return prompting
 
 
 class LocalGeneration:
@@ -95,56 +65,73 @@ class LocalGeneration:
         self.request = request
         self.emit = emit
         self.cancelled = cancelled
-        self.clock = _Clock()
+        self.prompting = session_prompting(session)
+        fmt = self.prompting.format
+        self.driver = Driver(emit, fmt)
         self.evaluated_before = session.evaluated
         self.decoder = _decoder()
-        self.end_tokens = session.eog_tokens | (
-            {session.im_start} if session.im_start is not None else set()
-        )
+        think_ids, think_texts = self._markers(fmt.end_markers)
+        answer_ids, _ = self._markers(fmt.answer_end_markers)
+        self.think_end = session.eog_tokens | think_ids
+        self.answer_end = session.eog_tokens | answer_ids
+        #: Ids plain text must never produce (the format's single-token markers).
+        self.control_ids = think_ids | answer_ids
+        self.scanner = MarkerScanner(think_texts)
+
+    def _markers(self, markers: Sequence[str]) -> tuple[frozenset[int], list[str]]:
+        """Markers that are one token in this vocabulary (as ids), and the others (as text)."""
+        ids: set[int] = set()
+        texts: list[str] = []
+        for marker in markers:
+            token = self.session.single_token(marker)
+            if token is None:
+                texts.append(marker)
+            else:
+                ids.add(token)
+        return frozenset(ids), texts
+
+    def _plain(self, text: str) -> list[int]:
+        return self.session.tokenize_plain(text, self.control_ids) if text else []
 
     def run(self) -> None:
         s = self.session
-        base = s.tokenize_parts(
-            render_prompt_parts(
-                self.request.history, self.request.question, self.request.system_prompt
-            )
+        request = self.request
+        fmt = self.prompting.format
+        parts = self.prompting.render(request.history, request.question, request.system_prompt)
+        base = s.tokenize_parts(parts, self.control_ids)
+        opening = s.tokenize(fmt.think_open)
+        closing = s.tokenize(fmt.think_close)
+        policy = request.policy
+        suffix = self._plain(policy.cap_suffix)
+        lead = self._plain(policy.wrap_up_text) if policy.landing is CapLanding.WRAP_UP else []
+        self.closing, self.suffix = closing, suffix
+        first = self.driver.start(
+            policy, len(base) + len(opening), len(closing) + len(suffix) + len(lead), s.n_ctx
         )
-        answer_open = s.tokenize(ANSWER_OPEN)
-        policy = self.request.policy
-        suffix = s.tokenize(policy.cap_suffix, special=False) if policy.cap_suffix else []
-        opening = s.tokenize(THINK_OPEN)
-        policy, adjusted = fit_policy(
-            policy, len(base) + len(opening), len(answer_open) + len(suffix), s.n_ctx
+        prompt = base + (
+            s.tokenize(fmt.no_think_open) if isinstance(first, CloseThinking) else opening
         )
-        if adjusted is not None:
-            self.emit(adjusted)
-        forcer = BudgetForcer(policy)
-        first = forcer.start()
-        prompt = base + (answer_open if isinstance(first, CloseThinking) else opening)
         evaluated = s.prefill(prompt, self.cancelled)
-        self.clock.decode_start = time.perf_counter()
-        if isinstance(first, CloseThinking):
-            self.clock.thinking_end = self.clock.decode_start
-            self.emit(ThinkingEnd(reason=CloseReason.NONE, thinking_tokens=0))
-        chain = SamplerChain(self.request.sampler, s.n_vocab)
+        self.driver.decoding()
+        chain = SamplerChain(request.sampler, s.n_vocab)
         try:
-            finish = self._loop(forcer, chain, answer_open, suffix)
+            finish = self._loop(chain)
         finally:
             chain.close()
-        self._finish(forcer, finish, prompt_tokens=len(prompt), evaluated=evaluated)
+        self.driver.finish(
+            finish,
+            prompt_tokens=len(prompt),
+            cached=len(prompt) - evaluated,
+            evaluated=s.evaluated - self.evaluated_before,
+        )
 
-    def _loop(
-        self,
-        forcer: BudgetForcer,
-        chain: SamplerChain,
-        answer_open: list[int],
-        suffix: list[int],
-    ) -> FinishReason:
+    def _loop(self, chain: SamplerChain) -> FinishReason:
         s = self.session
         emit = self.emit
-        end_tokens = self.end_tokens
+        forcer = self.driver.machine
+        clock = self.driver.clock
         cancelled = self.cancelled
-        clock = self.clock
+        scanner = self.scanner
         tune = s.tuned_step
         step_start = time.perf_counter()
         while True:
@@ -156,39 +143,30 @@ class LocalGeneration:
             if s.n_past >= s.n_ctx:
                 return forcer.abort(FinishReason.CONTEXT_FULL).reason
             token = chain.sample(s.ctx)
-            clock.sampled += 1
-            if clock.first_token is None:
-                clock.first_token = time.perf_counter()
+            clock.generated += 1
+            clock.token_seen()
             if forcer.phase is Phase.THINKING:
-                if token in end_tokens:
-                    self._flush(ThinkingText)
-                    decision = forcer.end_requested()
-                    if isinstance(decision, InjectWait):
-                        wait = s.tokenize(decision.text, special=False)[: decision.room]
-                        emit(
-                            WaitInjected(
-                                text=self._text_of(wait),
-                                at=forcer.wait_positions[-1],
-                                index=forcer.waits,
-                            )
-                        )
-                        self._force(chain, wait)
-                        after = forcer.injected(len(wait))
-                        if isinstance(after, CloseThinking):
-                            self._close(chain, forcer, after, answer_open, suffix)
-                    else:
-                        self._close(chain, forcer, decision, answer_open, suffix)
+                if token in self.think_end:
+                    self._flush(ThinkingText, scanner.flush())
+                    self._end_requested(chain)
                     continue
                 text = self.decoder.decode(s.piece(token))
-                if text:
-                    emit(ThinkingText(text))
-                decision_t = forcer.thought(1)
+                scan = scanner.feed(text)
+                if scan.shown:
+                    emit(ThinkingText(scan.shown))
+                if scan.found:
+                    # The marker's last token is not in the cache; the ones before it are.
+                    self.decoder = _decoder()
+                    self._end_requested(chain, scan.rewind - 1, scan.keep)
+                    continue
+                decision_t = forcer.thought(1, sentence_end=ends_sentence(text))
                 s.eval((token,))
                 if isinstance(decision_t, CloseThinking):
+                    held = scanner.drop()
                     self._flush(ThinkingText)
-                    self._close(chain, forcer, decision_t, answer_open, suffix)
+                    self._close(chain, decision_t, held.rewind, held.keep)
             else:
-                if token in end_tokens:
+                if token in self.answer_end:
                     self._flush(AnswerText)
                     return forcer.answer_ended().reason
                 text = self.decoder.decode(s.piece(token))
@@ -200,54 +178,48 @@ class LocalGeneration:
                     return decision_a.reason
                 s.eval((token,))
 
-    def _force(self, chain: SamplerChain, tokens: Sequence[int]) -> None:
-        self.session.eval(tokens)
+    def _end_requested(self, chain: SamplerChain, rewind: int = 0, keep: str = "") -> None:
+        """The model asked to end thinking; ``rewind`` cached tokens held its marker."""
+        forcer = self.driver.machine
+        decision = forcer.end_requested()
+        if isinstance(decision, InjectWait):
+            wait = self.session.tokenize(decision.text, special=False)[: decision.room]
+            self.driver.waited(self._text_of(wait))
+            self._force(chain, wait, rewind, keep)
+            after = forcer.injected(len(wait))
+            if isinstance(after, CloseThinking):
+                self._close(chain, after)
+        else:
+            self._close(chain, decision, rewind, keep)
+
+    def _force(
+        self, chain: SamplerChain, tokens: Sequence[int], rewind: int = 0, keep: str = ""
+    ) -> None:
+        """Put ``tokens`` on the cache, after taking ``rewind`` tokens off and ``keep`` back on."""
+        s = self.session
+        if rewind or keep:
+            cached = s.cached_tokens()
+            s.prefill(
+                cached[: len(cached) - rewind] + self._plain(keep) + list(tokens), self.cancelled
+            )
+        else:
+            s.eval(tokens)
         chain.accept(tokens)
 
     def _close(
-        self,
-        chain: SamplerChain,
-        forcer: BudgetForcer,
-        decision: CloseThinking,
-        answer_open: list[int],
-        suffix: list[int],
+        self, chain: SamplerChain, decision: CloseThinking, rewind: int = 0, keep: str = ""
     ) -> None:
-        forced = answer_open + (suffix if decision.suffix else [])
-        self._force(chain, forced)
-        self.clock.thinking_end = time.perf_counter()
+        lead = self._plain(decision.lead)
+        forced = lead + self.closing + (self.suffix if decision.suffix else [])
+        self._force(chain, forced, rewind, keep)
         self.decoder = _decoder()
-        self.emit(ThinkingEnd(reason=decision.reason, thinking_tokens=forcer.thinking_tokens))
-        if decision.suffix:
-            self.emit(AnswerText(decision.suffix))
+        self.driver.closed(decision, len(lead))
 
-    def _flush(self, kind: type[ThinkingText] | type[AnswerText]) -> None:
-        rest = self.decoder.decode(b"", final=True)
+    def _flush(self, kind: type[ThinkingText] | type[AnswerText], held: str = "") -> None:
+        rest = held + self.decoder.decode(b"", final=True)
         self.decoder = _decoder()
         if rest:
             self.emit(kind(rest))
 
     def _text_of(self, tokens: Sequence[int]) -> str:
         return b"".join(self.session.piece(t) for t in tokens).decode("utf-8", errors="replace")
-
-    def _finish(
-        self, forcer: BudgetForcer, reason: FinishReason, prompt_tokens: int, evaluated: int
-    ) -> None:
-        now = time.perf_counter()
-        c = self.clock
-        decode_s = max(now - c.decode_start, 1e-9)
-        thinking_end = c.thinking_end if c.thinking_end is not None else now
-        self.emit(
-            Stats(
-                prompt_tokens=prompt_tokens,
-                cached_prompt_tokens=prompt_tokens - evaluated,
-                thinking_tokens=forcer.thinking_tokens,
-                answer_tokens=forcer.answer_tokens,
-                waits=forcer.waits,
-                time_to_first_token_s=(c.first_token or now) - c.start,
-                thinking_s=max(thinking_end - c.decode_start, 0.0),
-                total_s=now - c.start,
-                tokens_per_second=c.sampled / decode_s,
-                evaluated_tokens=self.session.evaluated - self.evaluated_before,
-            )
-        )
-        self.emit(Done(reason=reason))

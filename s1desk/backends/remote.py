@@ -12,12 +12,15 @@ import httpx
 
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.cancel import CancelToken
+from s1desk.backends.driver import error_event
 from s1desk.backends.remote_client import OpenAIClient
 from s1desk.backends.remote_config import ApiKey, RemoteServerConfig
-from s1desk.backends.remote_loop import RemoteGeneration
+from s1desk.backends.remote_loop import RemoteGeneration, ServerFormat
 from s1desk.backends.remote_server import ServerProfile, Tokenizer, discover
 from s1desk.errors import BackendClosedError, S1DeskError
-from s1desk.events import ErrorEvent, StreamEvent
+from s1desk.events import StreamEvent
+from s1desk.thinking.detect import Detection, detect_format
+from s1desk.thinking.formats import FormatName, ThinkingFormat, format_name, thinking_format
 from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger(__name__)
@@ -37,13 +40,16 @@ class RemoteBackend:
         self,
         client: OpenAIClient,
         profile: ServerProfile,
-        stop_ids: list[int],
+        server_format: ServerFormat,
+        detection: Detection | None = None,
     ) -> None:
         self._client: OpenAIClient | None = client
         self.profile = profile
         self.config = client.config
         self._tokenizer = Tokenizer(client, profile)
-        self._stop_ids = stop_ids
+        self.server_format = server_format
+        #: How the thinking format was chosen.
+        self.detection = detection or Detection(server_format.format.name, "chosen")
         self._previous_prompt: list[int] = []
         self._lock = asyncio.Lock()
 
@@ -53,17 +59,38 @@ class RemoteBackend:
         config: RemoteServerConfig,
         api_key: ApiKey | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        thinking_format: str = FormatName.AUTO,
     ) -> RemoteBackend:
-        """Open a connection to ``config`` and check that it serves ``config.model``."""
+        """Open a connection to ``config`` and check that it serves ``config.model``.
+
+        ``thinking_format`` names the model's format; ``auto`` tells it from
+        the served model's name (servers do not publish chat templates).
+        """
+        wanted = format_name(thinking_format)
         client = OpenAIClient(config, api_key, transport)
         try:
             profile = await discover(client, config.model)
-            stop_ids = await Tokenizer(client, profile).stop_token_ids()
+            if wanted is FormatName.AUTO:
+                detection = detect_format(None, profile.model)
+            else:
+                detection = Detection(wanted, "chosen")
+            fmt = thinking_format_of(detection)
+            tokenizer = Tokenizer(client, profile)
+            stop_ids = await tokenizer.stop_token_ids(fmt.control_tokens)
+            markers = [m for m in fmt.end_markers if m not in fmt.control_tokens]
+            marker_ids = await tokenizer.stop_token_ids(markers, quiet=True)
         except BaseException:
             await client.aclose()
             raise
-        log.info("connected to %s (%s), model %s", config.root, profile.kind.value, profile.model)
-        return cls(client, profile, stop_ids)
+        log.info(
+            "connected to %s (%s), model %s, thinking format %s (%s)",
+            config.root,
+            profile.kind.value,
+            profile.model,
+            fmt.name.value,
+            detection.reason,
+        )
+        return cls(client, profile, ServerFormat(fmt, stop_ids, marker_ids), detection)
 
     @property
     def client(self) -> OpenAIClient:
@@ -106,7 +133,7 @@ class RemoteBackend:
                 request,
                 queue.put_nowait,
                 self.config.context_length,
-                self._stop_ids,
+                self.server_format,
                 self._previous_prompt,
             )
             task = asyncio.create_task(_drive(generation, queue, token))
@@ -149,6 +176,11 @@ class RemoteBackend:
         await self.aclose()
 
 
+def thinking_format_of(detection: Detection) -> ThinkingFormat:
+    """The format a detection names."""
+    return thinking_format(detection.format)
+
+
 async def _watch(cancel: CancelToken, task: asyncio.Task[None]) -> None:
     """Cancel ``task`` (and so its HTTP request) soon after ``cancel`` is set."""
     while not cancel.cancelled:
@@ -171,11 +203,7 @@ async def _drive(
         task.uncancel()
         await generation.count_partial()
         generation.finish(FinishReason.CANCELLED)
-    except S1DeskError as exc:
-        log.info("remote generation failed: %s", exc)
-        queue.put_nowait(ErrorEvent(message=str(exc), kind=type(exc).__name__))
     except Exception as exc:
-        log.exception("remote generation failed")
-        queue.put_nowait(ErrorEvent(message=f"Generation failed: {exc}", kind="internal"))
+        queue.put_nowait(error_event(exc, log))
     finally:
         queue.put_nowait(None)

@@ -22,50 +22,33 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from s1desk.backends.base import GenerationRequest
-from s1desk.backends.local_loop import fit_policy
+from s1desk.backends.driver import REMOTE_REMEDY, Driver
 from s1desk.backends.remote_client import OpenAIClient, Usage
 from s1desk.backends.remote_errors import MalformedStreamError, ServerRequestError
 from s1desk.backends.remote_prompt import RemotePrompt, plain_ids
 from s1desk.backends.remote_server import ServerProfile, Tokenizer
-from s1desk.errors import ContextOverflowError
-from s1desk.events import (
-    AnswerText,
-    Done,
-    Stats,
-    StreamEvent,
-    ThinkingEnd,
-    ThinkingText,
-    WaitInjected,
-)
-from s1desk.thinking.format import (
-    ANSWER_OPEN,
-    ENDOFTEXT,
-    IM_END,
-    IM_START,
-    THINK_OPEN,
-    PromptPart,
-    render_prompt_parts,
-)
+from s1desk.events import AnswerText, StreamEvent, ThinkingText
+from s1desk.thinking.format import PromptPart
+from s1desk.thinking.formats import ThinkingFormat
 from s1desk.thinking.machine import (
     BudgetForcer,
-    CloseReason,
     CloseThinking,
     Finish,
     FinishReason,
     InjectWait,
     Phase,
 )
+from s1desk.thinking.policy import CapLanding
+from s1desk.thinking.sentences import ends_sentence
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[StreamEvent], None]
 
-#: Stop strings for servers that keep special tokens in the text they stream.
-STOP_STRINGS = (IM_START, IM_END, ENDOFTEXT)
 #: When the server does not report its context, s1's own (Qwen2.5's) length is assumed.
 ASSUMED_CONTEXT = 32_768
 #: How long counting the tokens of a cancelled segment may delay the end of a cancel.
@@ -89,16 +72,27 @@ class Segment:
     tokens: int
     ended: bool
     ids: list[int] | None = None
+    #: Closed at the end of a sentence (``finish-sentence`` past the cap).
+    sentence_end: bool = False
 
 
-@dataclass(slots=True)
-class _Clock:
-    start: float = field(default_factory=time.perf_counter)
-    decode_start: float = 0.0
-    first_token: float | None = None
-    thinking_end: float | None = None
-    generated: int = 0
-    decode_s: float = 0.0
+@dataclass(frozen=True, slots=True)
+class ServerFormat:
+    """A thinking format on one server: its markup and the ids it has for it.
+
+    ``stop_ids`` are the format's control tokens on this server (they end a
+    block, and plain text may never yield them); ``marker_ids`` the format's
+    end-of-thinking markers that are one token there (``</think>`` in Qwen3's
+    vocabulary). Markers that are several tokens are stop strings.
+    """
+
+    format: ThinkingFormat
+    stop_ids: list[int]
+    marker_ids: list[int]
+
+    @property
+    def control_ids(self) -> list[int]:
+        return [*self.stop_ids, *self.marker_ids]
 
 
 class RemoteGeneration:
@@ -116,7 +110,7 @@ class RemoteGeneration:
         request: GenerationRequest,
         emit: Emit,
         context_length: int | None,
-        stop_ids: list[int],
+        server_format: ServerFormat,
         previous_prompt: list[int],
     ) -> None:
         self.client = client
@@ -125,64 +119,82 @@ class RemoteGeneration:
         self.request = request
         self.emit = emit
         self.context_length = profile.max_model_len or context_length or ASSUMED_CONTEXT
-        self.stop_ids = stop_ids
+        self.server_format = server_format
+        self.format = server_format.format
+        self.stop_ids = server_format.stop_ids
+        self.control_set = frozenset(server_format.control_ids)
         self.previous_prompt = previous_prompt
         self.prompt_ids: list[int] = []
-        self.clock = _Clock()
-        self.forcer: BudgetForcer | None = None
+        self.driver = Driver(emit, self.format)
+        self.clock = self.driver.clock
         self.usage: Usage | None = None
         self.partial = ""  # text of the segment being streamed
 
+    @property
+    def forcer(self) -> BudgetForcer | None:
+        return self.driver.forcer
+
     async def run(self) -> None:
         request = self.request
+        fmt = self.format
         base = self._new_prompt()
-        for part in render_prompt_parts(request.history, request.question, request.system_prompt):
+        for part in fmt.render_builtin(request.history, request.question, request.system_prompt):
             await base.add(part)
         policy = request.policy
         thinking = base.copy()
-        await thinking.add(PromptPart(THINK_OPEN, control=True))
+        await thinking.add(PromptPart(fmt.think_open, control=True))
         opening_ids = await thinking.token_ids()
-        overhead = await self.tokenizer.count(ANSWER_OPEN)
+        overhead = await self.tokenizer.count(fmt.think_close)
         if policy.cap_suffix:
             overhead += len(await self._plain_ids(policy.cap_suffix))
+        if policy.landing is CapLanding.WRAP_UP:
+            overhead += len(await self._plain_ids(policy.wrap_up_text))
         self.prompt_ids = opening_ids
-        try:
-            fitted, adjusted = fit_policy(policy, len(opening_ids), overhead, self.context_length)
-        except ContextOverflowError as exc:
-            raise ContextOverflowError(
-                str(exc).replace(
-                    "load the model with a larger context", "start the server with a larger context"
-                )
-            ) from exc
-        if adjusted is not None:
-            self.emit(adjusted)
-        forcer = self.forcer = BudgetForcer(fitted)
-        first = forcer.start()
-        self.clock.decode_start = time.perf_counter()
+        first = self.driver.start(
+            policy, len(opening_ids), overhead, self.context_length, REMOTE_REMEDY
+        )
+        forcer = self.driver.machine
         if isinstance(first, CloseThinking):
             prompt = base
-            await prompt.add(PromptPart(ANSWER_OPEN, control=True))
+            await prompt.add(PromptPart(fmt.no_think_open, control=True))
             self.prompt_ids = await prompt.token_ids()
-            self.clock.thinking_end = self.clock.decode_start
-            self.emit(ThinkingEnd(reason=CloseReason.NONE, thinking_tokens=0))
+            self.driver.decoding()
         else:
+            self.driver.decoding()
             prompt = await self._think(forcer, thinking)
         reason = await self._answer(forcer, prompt)
         self.finish(reason)
 
     def _new_prompt(self) -> RemotePrompt:
-        return RemotePrompt(self.tokenizer, self.profile.takes_token_ids, self.stop_ids)
+        return RemotePrompt(
+            self.tokenizer,
+            self.profile.takes_token_ids,
+            self.server_format.control_ids,
+            self.format.plain_openings,
+        )
 
     async def _plain_ids(self, text: str) -> list[int]:
-        return await plain_ids(self.tokenizer, text, self.stop_ids)
+        return await plain_ids(
+            self.tokenizer, text, self.server_format.control_ids, self.format.plain_openings
+        )
 
     async def _think(self, forcer: BudgetForcer, prompt: RemotePrompt) -> RemotePrompt:
         while True:
-            segment = await self._segment(prompt, forcer.room, ThinkingText)
-            await prompt.add_text(segment.text, segment.ids)
-            decision = forcer.thought(segment.tokens) if segment.tokens else None
+            grace = forcer.in_grace
+            segment = await self._segment(prompt, forcer.room, ThinkingText, thinking=True)
+            ids = segment.ids
+            if segment.ended and self.format_markers and ids is not None:
+                ids = None  # the ids may hold a stop string's tokens: count the text's own
+            await prompt.add_text(segment.text, ids)
+            decision = (
+                forcer.thought(segment.tokens, sentence_end=segment.sentence_end)
+                if segment.tokens
+                else None
+            )
             if isinstance(decision, CloseThinking):
                 return await self._close(forcer, decision, prompt)
+            if grace and not segment.ended and segment.tokens:
+                continue  # finishing the sentence past the cap
             if not segment.ended:
                 if not segment.tokens:
                     raise ServerRequestError("The server stopped without producing a token.", 200)
@@ -191,7 +203,7 @@ class RemoteGeneration:
             if isinstance(ending, CloseThinking):
                 return await self._close(forcer, ending, prompt)
             text, ids = await self._wait_text(ending)
-            self.emit(WaitInjected(text=text, at=forcer.wait_positions[-1], index=forcer.waits))
+            self.driver.waited(text)
             await prompt.add_text(text, ids)
             after = forcer.injected(len(ids))
             if isinstance(after, CloseThinking):
@@ -207,13 +219,17 @@ class RemoteGeneration:
     async def _close(
         self, forcer: BudgetForcer, decision: CloseThinking, prompt: RemotePrompt
     ) -> RemotePrompt:
-        self.clock.thinking_end = time.perf_counter()
-        self.emit(ThinkingEnd(reason=decision.reason, thinking_tokens=forcer.thinking_tokens))
-        if decision.suffix:
-            self.emit(AnswerText(decision.suffix))
+        lead = await self._plain_ids(decision.lead) if decision.lead else []
+        await prompt.add_text(decision.lead, lead)
+        self.driver.closed(decision, len(lead))
         await prompt.add(PromptPart(decision.delimiter, control=True))
         await prompt.add_text(decision.suffix)
         return prompt
+
+    @property
+    def format_markers(self) -> list[str]:
+        """End-of-thinking markers this server stops on as text (several tokens long)."""
+        return [m for m in self.format.end_markers if m not in self.format.control_tokens]
 
     async def _answer(self, forcer: BudgetForcer, prompt: RemotePrompt) -> FinishReason:
         while True:
@@ -229,10 +245,22 @@ class RemoteGeneration:
                 raise ServerRequestError("The server stopped without producing a token.", 200)
 
     async def _segment(
-        self, prompt: RemotePrompt, max_tokens: int, kind: type[ThinkingText] | type[AnswerText]
+        self,
+        prompt: RemotePrompt,
+        max_tokens: int,
+        kind: type[ThinkingText] | type[AnswerText],
+        *,
+        thinking: bool = False,
     ) -> Segment:
-        """One completion request, closed at ``max_tokens`` whatever the server does."""
-        body = self._body(prompt.payload, max_tokens)
+        """One completion request, closed at ``max_tokens`` whatever the server does.
+
+        Past the cap with the ``finish-sentence`` landing the request is also
+        closed after the first streamed piece that ends a sentence.
+        """
+        body = self._body(prompt.payload, max_tokens, thinking=thinking)
+        forcer = self.forcer
+        until_sentence = forcer is not None and forcer.in_grace and thinking
+        sentence_end = False
         parts: list[str] = []
         ids: list[int] = []
         with_ids = None  # whether the server reports the ids of what it streams
@@ -249,7 +277,7 @@ class RemoteGeneration:
                     self.usage = chunk.usage
                 new_ids = list(chunk.token_ids) if chunk.token_ids is not None else None
                 if new_ids is not None and chunk.finish_reason is not None:
-                    while new_ids and new_ids[-1] in self.stop_ids:
+                    while new_ids and new_ids[-1] in self.control_set:
                         new_ids.pop()
                 if not chunk.text and not new_ids:
                     empty += 1
@@ -287,6 +315,9 @@ class RemoteGeneration:
                         parts.append(chunk.text)
                         self.partial += chunk.text
                         self.emit(kind(chunk.text))
+                        if until_sentence and ends_sentence(chunk.text):
+                            sentence_end = True
+                            break
                 if chunk.finish_reason is not None:
                     finish = chunk.finish_reason
         text = "".join(parts)
@@ -297,7 +328,13 @@ class RemoteGeneration:
         count = await self._count(text, known, finish, max_tokens)
         self.clock.generated += count
         self.clock.decode_s += time.perf_counter() - started
-        return Segment(text=text, tokens=count, ended=control or finish == "stop", ids=known)
+        return Segment(
+            text=text,
+            tokens=count,
+            ended=control or finish == "stop",
+            ids=known,
+            sentence_end=sentence_end or (until_sentence and ends_sentence(text)),
+        )
 
     async def _cut(
         self,
@@ -341,7 +378,7 @@ class RemoteGeneration:
     ) -> int:
         """Tokens the segment added, the stop token excluded, from the server's own counts."""
         if ids is not None:
-            if ids and ids[-1] in self.stop_ids:
+            if ids and ids[-1] in self.control_set:
                 ids = ids[:-1]
             count = len(ids)
         elif finish == "length":
@@ -353,15 +390,25 @@ class RemoteGeneration:
             count = max_tokens
         return count
 
-    def _body(self, prompt: str | list[int], max_tokens: int) -> dict[str, Any]:
+    def _body(
+        self, prompt: str | list[int], max_tokens: int, *, thinking: bool = False
+    ) -> dict[str, Any]:
         s = self.request.sampler
+        fmt = self.format
+        stop = list(fmt.control_tokens)
+        stop_ids = list(self.stop_ids)
+        if thinking:
+            stop += [m for m in fmt.end_markers if m not in stop]
+            stop_ids += self.server_format.marker_ids
+        else:
+            stop += [m for m in fmt.answer_end_markers if m not in stop]
         body: dict[str, Any] = {
             "model": self.profile.model,
             "prompt": prompt,
             "max_tokens": max_tokens,
             "temperature": s.temperature,
             "top_p": s.top_p,
-            "stop": list(STOP_STRINGS),
+            "stop": stop,
             "stream_options": {"include_usage": True},
         }
         if s.top_k:
@@ -371,7 +418,7 @@ class RemoteGeneration:
         if s.seed is not None:
             body["seed"] = s.seed
         if self.profile.stop_token_ids_supported:
-            body["stop_token_ids"] = self.stop_ids
+            body["stop_token_ids"] = stop_ids
             body["skip_special_tokens"] = True
             body["return_token_ids"] = True
             if s.repeat_penalty != 1.0:
@@ -413,32 +460,12 @@ class RemoteGeneration:
 
     def finish(self, reason: FinishReason) -> None:
         """Emit the statistics and ``Done``; also used after a cancel."""
-        now = time.perf_counter()
-        c = self.clock
-        forcer = self.forcer
-        if forcer is not None and forcer.phase is not Phase.FINISHED:
-            reason = forcer.abort(reason).reason
         prompt_tokens = len(self.prompt_ids)
         if self.usage is not None and self.usage.cached_tokens is not None:
             cached = self.usage.cached_tokens
         else:
             cached = _common_prefix(self.prompt_ids, self.previous_prompt)
-        thinking_end = c.thinking_end if c.thinking_end is not None else now
-        decode_s = c.decode_s or max(now - c.decode_start, 1e-9)
-        self.emit(
-            Stats(
-                prompt_tokens=prompt_tokens,
-                cached_prompt_tokens=min(cached, prompt_tokens),
-                thinking_tokens=forcer.thinking_tokens if forcer else 0,
-                answer_tokens=forcer.answer_tokens if forcer else 0,
-                waits=forcer.waits if forcer else 0,
-                time_to_first_token_s=(c.first_token or now) - c.start,
-                thinking_s=max(thinking_end - c.decode_start, 0.0) if c.decode_start else 0.0,
-                total_s=now - c.start,
-                tokens_per_second=c.generated / max(decode_s, 1e-9),
-            )
-        )
-        self.emit(Done(reason=reason))
+        self.driver.finish(reason, prompt_tokens, cached)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -17,7 +17,8 @@ control may become special tokens:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import itertools
+from collections.abc import Collection, Sequence
 
 from s1desk.backends.remote_errors import RemoteError
 from s1desk.backends.remote_server import Tokenizer
@@ -25,6 +26,21 @@ from s1desk.thinking.format import PromptPart
 
 #: Every special token of s1's (Qwen2.5's) vocabulary starts with this.
 SPECIAL_OPENING = "<|"
+#: The openings plain text is kept from forming (a format may add its markers: ``</think>``).
+OPENINGS: tuple[str, ...] = (SPECIAL_OPENING,)
+
+
+def _cuts(text: str, openings: Sequence[str]) -> list[int]:
+    """Offsets just after the ``<`` of every opening in ``text``, in order."""
+    cuts: set[int] = set()
+    for opening in openings:
+        start = 0
+        while (at := text.find(opening, start)) >= 0:
+            cuts.add(at + 1)
+            start = at + 1
+    return sorted(cuts)
+
+
 #: Put between ``<`` and ``|`` in plain text a server will parse (invisible, one character).
 BREAK = "\u200b"
 
@@ -33,26 +49,26 @@ class ControlTokenInTextError(RemoteError):
     """The server's tokenizer turned plain text into a control token; it was not sent."""
 
 
-def plain_pieces(text: str) -> list[str]:
-    """``text`` cut between every ``<`` and a following ``|`` (no piece can hold ``<|``)."""
-    pieces: list[str] = []
-    start = 0
-    while (at := text.find(SPECIAL_OPENING, start)) >= 0:
-        pieces.append(text[start : at + 1])
-        start = at + 1
-    pieces.append(text[start:])
-    return [p for p in pieces if p]
+def plain_pieces(text: str, openings: Sequence[str] = OPENINGS) -> list[str]:
+    """``text`` cut after the ``<`` of every opening (no piece can hold ``<|``)."""
+    bounds = [0, *_cuts(text, openings), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def escape_plain(text: str) -> str:
-    """``text`` with every ``<|`` broken, for servers that parse special tokens in text."""
-    return text.replace(SPECIAL_OPENING, f"<{BREAK}|")
+def escape_plain(text: str, openings: Sequence[str] = OPENINGS) -> str:
+    """``text`` with every opening broken, for servers that parse special tokens in text."""
+    return BREAK.join(plain_pieces(text, openings)) if text else text
 
 
-async def plain_ids(tokenizer: Tokenizer, text: str, control_ids: Collection[int]) -> list[int]:
+async def plain_ids(
+    tokenizer: Tokenizer,
+    text: str,
+    control_ids: Collection[int],
+    openings: Sequence[str] = OPENINGS,
+) -> list[int]:
     """Token ids of ``text`` as plain text: none of them is a control token."""
     ids: list[int] = []
-    for piece in plain_pieces(text):
+    for piece in plain_pieces(text, openings):
         ids += await tokenizer.tokenize(piece)
     if forged := sorted(set(ids) & set(control_ids)):
         raise ControlTokenInTextError(
@@ -67,18 +83,25 @@ class RemotePrompt:
 
     ``as_ids`` picks token ids (vLLM) over escaped text. ``control_ids`` are
     the ids plain text may never yield (``<|im_start|>``, ``<|im_end|>``,
-    ``<|endoftext|>``).
+    ``<|endoftext|>``); ``openings`` the texts it is cut or broken at.
     """
 
-    def __init__(self, tokenizer: Tokenizer, as_ids: bool, control_ids: Collection[int]) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        as_ids: bool,
+        control_ids: Collection[int],
+        openings: Sequence[str] = OPENINGS,
+    ) -> None:
         self.tokenizer = tokenizer
         self.as_ids = as_ids
         self.control_ids = frozenset(control_ids)
+        self.openings = tuple(openings)
         self._ids: list[int] = []
         self._text: list[str] = []
 
     def copy(self) -> RemotePrompt:
-        other = RemotePrompt(self.tokenizer, self.as_ids, self.control_ids)
+        other = RemotePrompt(self.tokenizer, self.as_ids, self.control_ids, self.openings)
         other._ids = list(self._ids)
         other._text = list(self._text)
         return other
@@ -98,9 +121,9 @@ class RemotePrompt:
             return
         if self.as_ids:
             if ids is None:
-                ids = await plain_ids(self.tokenizer, text, self.control_ids)
+                ids = await plain_ids(self.tokenizer, text, self.control_ids, self.openings)
             self._ids += ids
-        self._text.append(escape_plain(text))
+        self._text.append(escape_plain(text, self.openings))
 
     @property
     def text(self) -> str:

@@ -9,6 +9,7 @@ llama_cpp.server reports no usage while streaming and has
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -143,14 +144,16 @@ class Tokenizer:
             raise NotOpenAICompatibleError("The server's detokenizer answered without text.")
         return text
 
-    async def stop_token_ids(self) -> list[int]:
-        """Ids that end thinking: ``<|im_start|>``, ``<|im_end|>`` and ``<|endoftext|>`` (EOS; the
-        server stops on its own EOS too)."""
+    async def stop_token_ids(
+        self, markers: Sequence[str] = (IM_START, IM_END, ENDOFTEXT), *, quiet: bool = False
+    ) -> list[int]:
+        """Ids of ``markers`` that are one token each; by default ChatML's ``<|im_start|>``,
+        ``<|im_end|>`` and ``<|endoftext|>`` (EOS; the server stops on its own EOS too)."""
         ids: list[int] = []
-        for marker in (IM_START, IM_END, ENDOFTEXT):
+        for marker in markers:
             tokens = await self.tokenize(marker)
             if len(tokens) == 1:
                 ids.append(tokens[0])
-            else:
+            elif not quiet:
                 log.warning("%s is not one token on this model: %s", marker, tokens)
         return ids

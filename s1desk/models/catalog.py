@@ -97,6 +97,8 @@ class CatalogModel:
     params: int
     architecture: Architecture
     repos: tuple[CatalogRepo, ...]
+    #: The thinking format the model speaks (see :mod:`s1desk.thinking.formats`).
+    format: str = "s1"
 
     @property
     def quantizations(self) -> tuple[Quantization, ...]:
@@ -190,6 +192,7 @@ def _parse(data: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> Catalo
                 params=params,
                 architecture=Architecture.from_dict(m["architecture"]),
                 repos=tuple(repos),
+                format=str(m.get("format", "s1")),
             )
         )
     return Catalog(tuple(models))

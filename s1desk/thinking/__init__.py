@@ -1,1 +1,1 @@
-"""The s1 thinking format and budget forcing: pure logic, no Qt and no I/O."""
+"""Thinking formats (s1, think tags, gpt-oss) and budget forcing: pure logic, no Qt and no I/O."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 from s1desk.thinking.format import ANSWER_OPEN
-from s1desk.thinking.policy import BudgetPolicy
+from s1desk.thinking.policy import BudgetPolicy, CapLanding
 
 
 class Phase(Enum):
@@ -63,17 +63,20 @@ class InjectWait:
 class CloseThinking:
     """Append the answer delimiter (after a cap also ``suffix``) and answer.
 
-    The suffix belongs to the answer: it is shown and stored with it.
+    The suffix belongs to the answer: it is shown and stored with it. ``lead``
+    (a wrap-up message after a cap) goes before the delimiter and belongs to
+    the reasoning; report its tokens with :meth:`BudgetForcer.wrapped_up`.
     """
 
     reason: CloseReason
     suffix: str = ""
     delimiter: str = ANSWER_OPEN
+    lead: str = ""
 
     @property
     def text(self) -> str:
-        """Everything to append, delimiter first."""
-        return self.delimiter + self.suffix
+        """Everything to append, in order."""
+        return self.lead + self.delimiter + self.suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +102,18 @@ class ProtocolError(RuntimeError):
 
 @dataclass(slots=True)
 class BudgetForcer:
-    """Budget forcing for one generation, as defined by the s1 paper.
+    """Budget forcing for one generation, as defined by the s1 paper, for any format.
 
     The thinking block never ends outside ``[min_thinking, max_thinking]``
-    unless the allowed number of extensions runs out first.
+    unless the allowed number of extensions runs out first, or a graceful
+    landing (``wrap-up``, ``finish-sentence``) goes past the cap: those tokens
+    are counted in :attr:`overshoot`. ``delimiter`` is the format's text that
+    closes thinking.
     """
 
     policy: BudgetPolicy
+    #: The format's text that closes thinking and opens the answer.
+    delimiter: str = ANSWER_OPEN
     phase: Phase = Phase.THINKING
     thinking_tokens: int = 0
     answer_tokens: int = 0
@@ -113,6 +121,10 @@ class BudgetForcer:
     #: Thinking-token offsets at which each extension was injected.
     wait_positions: list[int] = field(default_factory=list)
     close_reason: CloseReason | None = None
+    #: Thinking tokens past the cap (a graceful landing), included in ``thinking_tokens``.
+    overshoot: int = 0
+    #: Past the cap, finishing a sentence.
+    in_grace: bool = False
     _started: bool = False
 
     def start(self) -> Think | CloseThinking:
@@ -128,18 +140,34 @@ class BudgetForcer:
     def room(self) -> int:
         """Tokens still allowed in the current block."""
         if self.phase is Phase.THINKING:
-            return self.policy.max_thinking - self.thinking_tokens
+            grace = self.policy.grace_tokens if self.in_grace else 0
+            return self.policy.max_thinking + grace - self.thinking_tokens
         if self.phase is Phase.ANSWERING:
             return self.policy.max_answer - self.answer_tokens
         return 0
 
-    def thought(self, count: int) -> Think | CloseThinking:
-        """``count`` model tokens were added to the thinking block."""
+    def thought(self, count: int, *, sentence_end: bool = False) -> Think | CloseThinking:
+        """``count`` model tokens were added to the thinking block.
+
+        ``sentence_end`` says that their text ends a sentence; it matters only
+        past the cap with the ``finish-sentence`` landing.
+        """
         self._expect(Phase.THINKING)
         if count < 0 or count > self.room:
             raise ProtocolError(f"{count} thinking tokens do not fit in a room of {self.room}")
         self.thinking_tokens += count
+        self.overshoot = max(0, self.thinking_tokens - self.policy.max_thinking)
+        if self.in_grace and sentence_end:
+            return self._close(CloseReason.CAP)
         if self.room == 0:
+            if (
+                not self.in_grace
+                and not sentence_end
+                and self.policy.landing is CapLanding.FINISH_SENTENCE
+                and self.policy.grace_tokens > 0
+            ):
+                self.in_grace = True
+                return Think(room=self.room)
             return self._close(CloseReason.CAP)
         return Think(room=self.room)
 
@@ -151,12 +179,20 @@ class BudgetForcer:
         naturally, also when the budget is exactly met at that moment.
         """
         self._expect(Phase.THINKING)
+        if self.in_grace:
+            return self._close(CloseReason.CAP)
         below_minimum = self.thinking_tokens < self.policy.min_thinking
         if below_minimum and self.waits < self.policy.max_waits and self.room > 0:
             self.waits += 1
             self.wait_positions.append(self.thinking_tokens)
             return InjectWait(text=self.policy.wait_text, room=self.room)
         return self._close(CloseReason.NATURAL)
+
+    def wrapped_up(self, count: int) -> None:
+        """``count`` tokens of a wrap-up message were forced past the cap (overshoot)."""
+        self._expect(Phase.ANSWERING)
+        self.thinking_tokens += count
+        self.overshoot += count
 
     def injected(self, count: int) -> Think | CloseThinking:
         """``count`` tokens of an extension were added (they count as thinking)."""
@@ -184,8 +220,11 @@ class BudgetForcer:
     def _close(self, reason: CloseReason) -> CloseThinking:
         self.phase = Phase.ANSWERING
         self.close_reason = reason
-        suffix = self.policy.cap_suffix if reason is CloseReason.CAP else ""
-        return CloseThinking(reason=reason, suffix=suffix)
+        self.in_grace = False
+        cap = reason is CloseReason.CAP
+        suffix = self.policy.cap_suffix if cap else ""
+        lead = self.policy.wrap_up_text if cap and self.policy.landing is CapLanding.WRAP_UP else ""
+        return CloseThinking(reason=reason, suffix=suffix, delimiter=self.delimiter, lead=lead)
 
     def _finish(self, reason: FinishReason) -> Finish:
         self.phase = Phase.FINISHED

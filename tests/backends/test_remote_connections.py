@@ -139,6 +139,8 @@ def test_a_file_from_a_newer_version_is_left_untouched(tmp_path: Path) -> None:
         {"id": "b", "label": "b", "base_url": "http://[::1"},
         {"id": "b", "label": "b", "base_url": "http://u:pw@b"},
         {"label": "b", "base_url": "http://b"},
+        {"id": "c", "label": "c", "base_url": "http://c", "format": "chatml"},
+        {"id": "d", "label": "d", "base_url": "http://d", "format": 3},
         "a string",
         [[[["deep"]]]],
     ],
@@ -308,3 +310,17 @@ def test_an_unencrypted_file_keyring_is_not_taken_for_a_system_keyring() -> None
         assert keyring.get_keyring().get_password(KEYRING_SERVICE, "srv") is None
     else:
         assert keys.persistent == (keyring.get_keyring().priority > 0)
+
+
+def test_a_servers_thinking_format_is_saved(tmp_path: Path) -> None:
+    store = ServerStore(tmp_path / "servers.json")
+    old = SavedServer.new("old", "http://127.0.0.1:8000")
+    assert old.format == "auto"
+    qwen = SavedServer.new("qwen", "http://127.0.0.1:8001", format="think-tags")
+    store.put(old)
+    store.put(qwen)
+    assert [s.format for s in store.load()] == ["auto", "think-tags"]
+    data = json.loads((tmp_path / "servers.json").read_text())
+    del data["servers"][0]["format"]  # a file written before formats existed
+    (tmp_path / "servers.json").write_text(json.dumps(data))
+    assert store.load()[0].format == "auto"

@@ -18,7 +18,7 @@ from s1desk.thinking.machine import (
     ProtocolError,
     Think,
 )
-from s1desk.thinking.policy import BudgetPolicy
+from s1desk.thinking.policy import BudgetPolicy, CapLanding
 
 
 def forcer(**policy: int) -> BudgetForcer:
@@ -227,3 +227,54 @@ def test_policy_rejects_bad_bounds(kwargs: dict[str, int], message: str) -> None
 def test_policy_lowering_the_cap_keeps_min_below() -> None:
     p = BudgetPolicy(max_thinking=100, min_thinking=80).with_max_thinking(50)
     assert (p.max_thinking, p.min_thinking) == (50, 50)
+
+
+def test_finish_sentence_thinks_past_the_cap_until_a_sentence_ends() -> None:
+    m = BudgetForcer(
+        BudgetPolicy(max_thinking=10, landing=CapLanding.FINISH_SENTENCE, grace_tokens=4)
+    )
+    m.start()
+    assert m.thought(10) == Think(room=4)  # at the cap mid-sentence: grace
+    assert m.in_grace
+    assert m.thought(1) == Think(room=3)
+    closed = m.thought(1, sentence_end=True)
+    assert isinstance(closed, CloseThinking)
+    assert closed.reason is CloseReason.CAP
+    assert (m.thinking_tokens, m.overshoot) == (12, 2)
+
+
+def test_finish_sentence_closes_at_the_end_of_its_grace() -> None:
+    m = BudgetForcer(
+        BudgetPolicy(max_thinking=5, landing=CapLanding.FINISH_SENTENCE, grace_tokens=2)
+    )
+    m.start()
+    m.thought(5)
+    assert isinstance(m.thought(2), CloseThinking)
+    assert m.overshoot == 2
+
+
+def test_finish_sentence_at_a_sentence_end_closes_on_the_cap() -> None:
+    m = BudgetForcer(BudgetPolicy(max_thinking=5, landing=CapLanding.FINISH_SENTENCE))
+    m.start()
+    assert isinstance(m.thought(5, sentence_end=True), CloseThinking)
+    assert m.overshoot == 0
+
+
+def test_wrap_up_leads_the_delimiter_and_counts_as_overshoot() -> None:
+    m = BudgetForcer(BudgetPolicy(max_thinking=3, landing=CapLanding.WRAP_UP), delimiter="</think>")
+    m.start()
+    closed = m.thought(3)
+    assert isinstance(closed, CloseThinking)
+    assert closed.lead == BudgetPolicy().wrap_up_text
+    assert closed.text == closed.lead + "</think>" + "Final Answer:"
+    m.wrapped_up(9)
+    assert (m.thinking_tokens, m.overshoot) == (12, 9)
+
+
+def test_a_natural_end_has_no_wrap_up() -> None:
+    m = BudgetForcer(BudgetPolicy(max_thinking=30, landing=CapLanding.WRAP_UP))
+    m.start()
+    m.thought(3)
+    closed = m.end_requested()
+    assert isinstance(closed, CloseThinking)
+    assert closed.lead == ""

@@ -29,7 +29,7 @@ from s1desk.backends.engine.messages import (
 )
 from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
 from s1desk.errors import S1DeskError
-from s1desk.events import ErrorEvent, StreamEvent
+from s1desk.events import StreamEvent
 
 log = logging.getLogger("s1desk.engine")
 
@@ -101,8 +101,9 @@ def _probe(session: object) -> float:
 
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer commands until Shutdown or until the app's end of the pipe closes."""
+    from s1desk.backends.driver import error_event
     from s1desk.backends.llama_session import LlamaSession
-    from s1desk.backends.local_loop import LocalGeneration
+    from s1desk.backends.local_loop import LocalGeneration, session_prompting
 
     inbox = _Inbox(read_fd)
     session: LlamaSession | None = None
@@ -121,6 +122,7 @@ def serve(read_fd: int, write_fd: int) -> None:
                 try:
                     session = LlamaSession(command.config)
                     rate = _probe(session)
+                    prompting = session_prompting(session)
                 except S1DeskError as exc:
                     send(LoadFailed(message=str(exc), kind=type(exc).__name__))
                     continue
@@ -133,6 +135,8 @@ def serve(read_fd: int, write_fd: int) -> None:
                         threads_batch=session.threads_batch,
                         extra_buffers=command.config.extra_buffers is not False,
                         probe_tokens_per_second=rate,
+                        thinking_format=prompting.format.name.value,
+                        format_reason=prompting.detection.reason,
                     )
                 )
             elif isinstance(command, Generate):
@@ -146,13 +150,10 @@ def serve(read_fd: int, write_fd: int) -> None:
                     if session is None:
                         raise S1DeskError("No model is loaded in the engine.")
                     LocalGeneration(session, command.request, emit, cancelled).run()
-                except S1DeskError as exc:
-                    emit(ErrorEvent(message=str(exc), kind=type(exc).__name__))
                 except WireClosedError:
                     raise
                 except Exception as exc:
-                    log.exception("generation failed")
-                    emit(ErrorEvent(message=f"Generation failed: {exc}", kind="internal"))
+                    emit(error_event(exc, log))
                 finally:
                     inbox.idle()
                 send(Finished(rid))

@@ -55,6 +55,10 @@ class Loaded:
     extra_buffers: bool
     #: Tokens per second of a short decode at load time (0 when not measured).
     probe_tokens_per_second: float
+    #: The thinking format the model is driven with (detected where ``auto`` was asked).
+    thinking_format: str = "s1"
+    #: Why that format (for logs and the window).
+    format_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
