@@ -89,7 +89,7 @@ def run_models(
 
 def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from s1desk.models.catalog import load_catalog, refresh_catalog
-    from s1desk.models.download import cached_path
+    from s1desk.models.hub_cache import cached_path
     from s1desk.models.local import add_model, list_local_models
     from s1desk.terminal import safe_text
 

@@ -15,8 +15,8 @@ from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
 from s1desk.lab.builtin import BuiltinSet, pick_files
 from s1desk.lab.errors import SourceError
-from s1desk.models.download import hub_cache_dir, hub_endpoint
 from s1desk.models.download_errors import explain
+from s1desk.models.hub_cache import hub_cache_dir, hub_endpoint
 
 log = logging.getLogger(__name__)
 

@@ -237,8 +237,8 @@ def refresh_catalog(api: Any = None, user_file: Path | None = None) -> tuple[Cat
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    from s1desk.models.download import hub_endpoint
     from s1desk.models.download_errors import explain
+    from s1desk.models.hub_cache import hub_endpoint
 
     api = api or HfApi(endpoint=hub_endpoint())
     target = user_file or user_catalog_path()

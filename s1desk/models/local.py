@@ -10,10 +10,10 @@ from pathlib import Path
 
 from s1desk import paths
 from s1desk.errors import ModelLoadError, S1DeskError
-from s1desk.models.download import hub_cache_dir
 from s1desk.models.download_paths import inside
 from s1desk.models.file_check import check_model_file, explain_open_error
 from s1desk.models.gguf import read_gguf
+from s1desk.models.hub_cache import hub_cache_dir
 from s1desk.models.naming import parse_gguf_name, split_part_names
 
 log = logging.getLogger(__name__)

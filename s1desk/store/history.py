@@ -11,10 +11,20 @@ from pathlib import Path
 from types import TracebackType
 
 from s1desk.sampling import SamplerSettings
-from s1desk.store import codec, database, dbfile, export, importer, lease, migrations, rows
+from s1desk.store import (
+    codec,
+    database,
+    dbfile,
+    export,
+    importer,
+    lease,
+    message_writes,
+    opening,
+    rows,
+)
 from s1desk.store import search as fts
 from s1desk.store.checkpoint import Checkpointer
-from s1desk.store.errors import NotFoundError, StoreCorruptError, StoreError
+from s1desk.store.errors import NotFoundError, StoreCorruptError
 from s1desk.store.records import (
     AnswerSnapshot,
     Conversation,
@@ -65,43 +75,18 @@ class HistoryStore:
         is gone are marked ``interrupted``.
         """
         path = path if path is not None else database.default_path()
-        set_aside = None
-        if read_only:
-            reason = dbfile.unusable(path) if path.is_file() else None
-            if reason is not None:
-                raise StoreCorruptError(
-                    f"Cannot read the history: {path} {reason}. Open it for writing to keep "
-                    "it aside and start a new history."
-                )
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with database.errors(path, "create the history database"):
-                try:
-                    set_aside = dbfile.prepare(path)
-                except OSError as exc:
-                    raise StoreError(
-                        f"Could not create the history database {path}: {exc.strerror or exc}."
-                    ) from exc
-        db = database.connect(path, read_only=read_only)
+        db, set_aside = opening.open_database(path, read_only=read_only)
         store = cls(db, path, read_only=read_only)
         store.set_aside = set_aside
-        try:
-            with database.errors(path, "prepare the history database"):
-                waiting = migrations.pending(db)
-                if waiting and read_only:
-                    raise StoreError(
-                        f"The history database {path} needs an upgrade "
-                        f"({', '.join(waiting)}) but was opened read-only."
-                    )
-                migrations.migrate(db)
-            if not read_only:
+        if not read_only:
+            try:
                 store.recover_interrupted()
                 # Checkpoints run on a thread of their own (see checkpoint.py).
                 db.execute("PRAGMA wal_autocheckpoint = 0")
                 store._checkpointer = Checkpointer(path)
-        except BaseException:
-            db.close()
-            raise
+            except BaseException:
+                db.close()
+                raise
         return store
 
     def close(self) -> None:
@@ -329,59 +314,30 @@ class HistoryStore:
         with self._write("start saving the answer"):
             self._require(conversation_id)
             position = self._next_position(conversation_id)
-            cursor = self._db.execute(
-                "INSERT INTO messages (conversation_id, position, role, status, writer, policy, "
-                "sampler, backend, model, created, updated) "
-                "VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conversation_id,
-                    position,
-                    writer,
-                    codec.dumps(policy),
-                    codec.dumps(sampler),
-                    backend,
-                    model,
-                    now,
-                    now,
-                ),
+            message_id = message_writes.insert_answer(
+                self._db,
+                conversation_id,
+                position,
+                writer=writer,
+                policy=policy,
+                sampler=sampler,
+                backend=backend,
+                model=model,
+                now=now,
             )
             self._db.execute(
                 "UPDATE conversations SET updated = ?, backend = coalesce(?, backend), "
                 "model = coalesce(?, model) WHERE id = ?",
                 (now, backend, model, conversation_id),
             )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return message_id
 
     def save_answer(self, message_id: int, snapshot: AnswerSnapshot) -> None:
         """Write a streamed answer's state (what a recording writes on each flush)."""
         now = codec.timestamp(codec.now())
-        end = snapshot.thinking_end
         streaming = snapshot.status is MessageStatus.STREAMING
         with self._write("save the answer"):
-            cursor = self._db.execute(
-                "UPDATE messages SET text = ?, reasoning = ?, waits = ?, thinking_end_reason = ?, "
-                "thinking_end_token = ?, thinking_end_offset = ?, stats = ?, budget_adjusted = ?, "
-                "status = ?, finish_reason = ?, error = ?, updated = ?, "
-                "writer = CASE WHEN ? THEN writer END WHERE id = ? AND role = 'assistant'",
-                (
-                    snapshot.text,
-                    snapshot.reasoning,
-                    codec.dumps(snapshot.waits) or "[]",
-                    None if end is None else end.reason.value,
-                    None if end is None else end.at_token,
-                    None if end is None else end.offset,
-                    codec.dumps(snapshot.stats),
-                    codec.dumps(snapshot.budget_adjusted),
-                    snapshot.status.value,
-                    None if snapshot.finish_reason is None else snapshot.finish_reason.value,
-                    codec.dumps(snapshot.error),
-                    now,
-                    streaming,
-                    message_id,
-                ),
-            )
-            if cursor.rowcount != 1:
+            if message_writes.update_answer(self._db, message_id, snapshot, now) != 1:
                 raise NotFoundError(f"There is no answer {message_id} to save.")
             if not streaming:
                 self._db.execute(
@@ -471,39 +427,7 @@ class HistoryStore:
                 ),
             )
             new_id = cursor.lastrowid
+            assert new_id is not None
             for position, m in enumerate(messages):
-                end = m.thinking_end
-                status = (
-                    MessageStatus.INTERRUPTED if m.status is MessageStatus.STREAMING else m.status
-                )
-                self._db.execute(
-                    "INSERT INTO messages (conversation_id, position, role, text, reasoning, "
-                    "waits, thinking_end_reason, thinking_end_token, thinking_end_offset, "
-                    "policy, sampler, stats, budget_adjusted, backend, model, status, "
-                    "finish_reason, error, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new_id,
-                        position,
-                        m.role,
-                        m.text,
-                        m.reasoning,
-                        codec.dumps(m.waits) or "[]",
-                        None if end is None else end.reason.value,
-                        None if end is None else end.at_token,
-                        None if end is None else end.offset,
-                        codec.dumps(m.policy),
-                        codec.dumps(m.sampler),
-                        codec.dumps(m.stats),
-                        codec.dumps(m.budget_adjusted),
-                        m.backend,
-                        m.model,
-                        status.value,
-                        None if m.finish_reason is None else m.finish_reason.value,
-                        codec.dumps(m.error),
-                        codec.timestamp(m.created),
-                        codec.timestamp(m.updated),
-                    ),
-                )
-        assert new_id is not None
+                message_writes.insert_message(self._db, new_id, position, m)
         return self.conversation(new_id)

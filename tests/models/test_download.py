@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import scan_cache_dir, try_to_load_from_cache
 
-from s1desk.models.download import DownloadRequest, cached_path, download, start_download
+from s1desk.models.download import DownloadRequest, download, start_download
 from s1desk.models.download_errors import DownloadError
 from s1desk.models.download_events import (
     DownloadCancelled,
@@ -23,6 +23,7 @@ from s1desk.models.download_events import (
     DownloadProgress,
 )
 from s1desk.models.gguf import read_gguf
+from s1desk.models.hub_cache import cached_path
 from support.hub_fixtures import MODEL_FILE, REPO, SMALL_FILE, SMALL_SIZE
 from support.hub_server import HubState
 from support.testmodel import SHA256, SIZE

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from s1desk.models.advice import advise
 from s1desk.models.catalog import Catalog, CatalogModel
 from s1desk.models.describe import hardware_text, verdict_text
-from s1desk.models.download import cached_path
 from s1desk.models.download_events import DownloadFinished
 from s1desk.models.fit import (
     Fit,
@@ -30,6 +29,7 @@ from s1desk.models.fit import (
     Setting,
 )
 from s1desk.models.hardware import Hardware
+from s1desk.models.hub_cache import cached_path
 from s1desk.ui.kit.theme import Colors
 from s1desk.ui.models.downloads import Downloads, DownloadUpdate, quant_key
 from s1desk.ui.models.quant_row import QuantRow
