@@ -15,7 +15,8 @@ from s1desk.backends.cancel import CancelToken
 from s1desk.backends.driver import error_event
 from s1desk.backends.remote_client import OpenAIClient
 from s1desk.backends.remote_config import ApiKey, RemoteServerConfig
-from s1desk.backends.remote_loop import RemoteGeneration, ServerFormat
+from s1desk.backends.remote_format import ServerFormat
+from s1desk.backends.remote_loop import RemoteGeneration
 from s1desk.backends.remote_server import ServerProfile, Tokenizer, discover
 from s1desk.errors import BackendClosedError, S1DeskError
 from s1desk.events import StreamEvent

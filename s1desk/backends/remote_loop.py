@@ -8,32 +8,27 @@ answer delimiter, and the answer is one more completion. Token counts come
 from the server, so the :class:`BudgetForcer` sees the same numbers as the
 local backend would.
 
-The server is not trusted to respect ``max_tokens``: tokens are counted as
-they arrive (the server's ids, else one per streamed piece, with a bound on
-characters), and a segment that passes its room is closed and cut at the cap.
-The prompt is a :class:`RemotePrompt`, so nothing a person typed can become a
-control token on the server.
+Each segment is a :class:`SegmentStream` request, closed at its room
+whatever the server does. The prompt is a :class:`RemotePrompt`, so nothing
+a person typed can become a control token on the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.driver import REMOTE_REMEDY, Driver
-from s1desk.backends.remote_client import OpenAIClient, Usage
-from s1desk.backends.remote_errors import MalformedStreamError, ServerRequestError
-from s1desk.backends.remote_prompt import RemotePrompt, plain_ids
+from s1desk.backends.remote_client import OpenAIClient
+from s1desk.backends.remote_errors import ServerRequestError
+from s1desk.backends.remote_format import ServerFormat
+from s1desk.backends.remote_prompt import RemotePrompt
+from s1desk.backends.remote_segment import SegmentStream
 from s1desk.backends.remote_server import ServerProfile, Tokenizer
 from s1desk.events import AnswerText, StreamEvent, ThinkingText
 from s1desk.thinking.format import PromptPart
-from s1desk.thinking.formats import ThinkingFormat
 from s1desk.thinking.machine import (
     BudgetForcer,
     CloseThinking,
@@ -43,7 +38,6 @@ from s1desk.thinking.machine import (
     Phase,
 )
 from s1desk.thinking.policy import CapLanding
-from s1desk.thinking.sentences import ends_sentence
 
 log = logging.getLogger(__name__)
 
@@ -53,46 +47,6 @@ Emit = Callable[[StreamEvent], None]
 ASSUMED_CONTEXT = 32_768
 #: How long counting the tokens of a cancelled segment may delay the end of a cancel.
 PARTIAL_COUNT_TIMEOUT_S = 2.0
-#: A segment whose text passes this many characters per token of its room (plus
-#: :data:`CHAR_ALLOWANCE`) is closed and counted: no token is that long on average.
-MAX_CHARS_PER_TOKEN = 32
-CHAR_ALLOWANCE = 1024
-#: Stream events in a row that carry neither text nor tokens before the stream is refused.
-MAX_EMPTY_EVENTS = 1000
-
-
-@dataclass(slots=True)
-class Segment:
-    """What one completion request added to the current block.
-
-    ``ids`` are its tokens when the server reported them (stop token excluded).
-    """
-
-    text: str
-    tokens: int
-    ended: bool
-    ids: list[int] | None = None
-    #: Closed at the end of a sentence (``finish-sentence`` past the cap).
-    sentence_end: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ServerFormat:
-    """A thinking format on one server: its markup and the ids it has for it.
-
-    ``stop_ids`` are the format's control tokens on this server (they end a
-    block, and plain text may never yield them); ``marker_ids`` the format's
-    end-of-thinking markers that are one token there (``</think>`` in Qwen3's
-    vocabulary). Markers that are several tokens are stop strings.
-    """
-
-    format: ThinkingFormat
-    stop_ids: list[int]
-    marker_ids: list[int]
-
-    @property
-    def control_ids(self) -> list[int]:
-        return [*self.stop_ids, *self.marker_ids]
 
 
 class RemoteGeneration:
@@ -113,22 +67,19 @@ class RemoteGeneration:
         server_format: ServerFormat,
         previous_prompt: list[int],
     ) -> None:
-        self.client = client
         self.profile = profile
         self.tokenizer = tokenizer
         self.request = request
-        self.emit = emit
         self.context_length = profile.max_model_len or context_length or ASSUMED_CONTEXT
         self.server_format = server_format
         self.format = server_format.format
-        self.stop_ids = server_format.stop_ids
-        self.control_set = frozenset(server_format.control_ids)
         self.previous_prompt = previous_prompt
         self.prompt_ids: list[int] = []
         self.driver = Driver(emit, self.format)
         self.clock = self.driver.clock
-        self.usage: Usage | None = None
-        self.partial = ""  # text of the segment being streamed
+        self.segments = SegmentStream(
+            client, profile, tokenizer, server_format, request.sampler, self.clock, emit
+        )
 
     @property
     def forcer(self) -> BudgetForcer | None:
@@ -174,14 +125,14 @@ class RemoteGeneration:
         )
 
     async def _plain_ids(self, text: str) -> list[int]:
-        return await plain_ids(
-            self.tokenizer, text, self.server_format.control_ids, self.format.plain_openings
-        )
+        return await self.segments.plain_ids(text)
 
     async def _think(self, forcer: BudgetForcer, prompt: RemotePrompt) -> RemotePrompt:
         while True:
             grace = forcer.in_grace
-            segment = await self._segment(prompt, forcer.room, ThinkingText, thinking=True)
+            segment = await self.segments.read(
+                prompt.payload, forcer.room, ThinkingText, thinking=True, until_sentence=grace
+            )
             ids = segment.ids
             if segment.ended and self.format_markers and ids is not None:
                 ids = None  # the ids may hold a stop string's tokens: count the text's own
@@ -233,7 +184,7 @@ class RemoteGeneration:
 
     async def _answer(self, forcer: BudgetForcer, prompt: RemotePrompt) -> FinishReason:
         while True:
-            segment = await self._segment(prompt, forcer.room, AnswerText)
+            segment = await self.segments.read(prompt.payload, forcer.room, AnswerText)
             await prompt.add_text(segment.text, segment.ids)
             if segment.tokens:
                 decision = forcer.answered(segment.tokens)
@@ -244,204 +195,10 @@ class RemoteGeneration:
             if not segment.tokens:
                 raise ServerRequestError("The server stopped without producing a token.", 200)
 
-    async def _segment(
-        self,
-        prompt: RemotePrompt,
-        max_tokens: int,
-        kind: type[ThinkingText] | type[AnswerText],
-        *,
-        thinking: bool = False,
-    ) -> Segment:
-        """One completion request, closed at ``max_tokens`` whatever the server does.
-
-        Past the cap with the ``finish-sentence`` landing the request is also
-        closed after the first streamed piece that ends a sentence.
-        """
-        body = self._body(prompt.payload, max_tokens, thinking=thinking)
-        forcer = self.forcer
-        until_sentence = forcer is not None and forcer.in_grace and thinking
-        sentence_end = False
-        parts: list[str] = []
-        ids: list[int] = []
-        with_ids = None  # whether the server reports the ids of what it streams
-        finish: str | None = None
-        control = False
-        held = ""  # text that would pass the cap, kept back until it is counted
-        pieces = chars = empty = 0
-        char_limit = CHAR_ALLOWANCE + MAX_CHARS_PER_TOKEN * max_tokens
-        self.partial = ""
-        started = time.perf_counter()
-        async with contextlib.aclosing(self.client.stream_completion(body)) as chunks:
-            async for chunk in chunks:
-                if chunk.usage is not None and self.usage is None:
-                    self.usage = chunk.usage
-                new_ids = list(chunk.token_ids) if chunk.token_ids is not None else None
-                if new_ids is not None and chunk.finish_reason is not None:
-                    while new_ids and new_ids[-1] in self.control_set:
-                        new_ids.pop()
-                if not chunk.text and not new_ids:
-                    empty += 1
-                    if (
-                        self.profile.drops_control_tokens
-                        and chunk.finish_reason is None
-                        and chunk.usage is None
-                    ):
-                        # llama_cpp.server streams <|im_start|> as an empty chunk and would
-                        # go on past it: stop here, the model asked to end the block.
-                        control = True
-                        break
-                    if empty > MAX_EMPTY_EVENTS:
-                        raise MalformedStreamError(
-                            f"The server sent {MAX_EMPTY_EVENTS} stream events in a row "
-                            "without text or tokens."
-                        )
-                else:
-                    empty = 0
-                    if chunk.text:
-                        pieces += 1
-                    # Without ids (or once a piece comes without them), each piece
-                    # counts as one token: llama_cpp.server streams one per piece.
-                    with_ids = new_ids is not None and with_ids is not False
-                    ids.extend(new_ids or [])
-                    counted = len(ids) if with_ids else pieces
-                    if counted > max_tokens or chars + len(chunk.text) > char_limit:
-                        # Past the room the server was given: close the request here.
-                        held = chunk.text
-                        break
-                    if chunk.text:
-                        if self.clock.first_token is None:
-                            self.clock.first_token = time.perf_counter()
-                        chars += len(chunk.text)
-                        parts.append(chunk.text)
-                        self.partial += chunk.text
-                        self.emit(kind(chunk.text))
-                        if until_sentence and ends_sentence(chunk.text):
-                            sentence_end = True
-                            break
-                if chunk.finish_reason is not None:
-                    finish = chunk.finish_reason
-        text = "".join(parts)
-        known = ids if with_ids else None
-        if held or len(ids) > max_tokens:
-            text, known, finish = await self._cut(text, held, known, max_tokens, kind)
-        self.partial = ""
-        count = await self._count(text, known, finish, max_tokens)
-        self.clock.generated += count
-        self.clock.decode_s += time.perf_counter() - started
-        return Segment(
-            text=text,
-            tokens=count,
-            ended=control or finish == "stop",
-            ids=known,
-            sentence_end=sentence_end or (until_sentence and ends_sentence(text)),
-        )
-
-    async def _cut(
-        self,
-        text: str,
-        held: str,
-        ids: list[int] | None,
-        max_tokens: int,
-        kind: type[ThinkingText] | type[AnswerText],
-    ) -> tuple[str, list[int], str | None]:
-        """After closing a segment that passed its room: count it, keep what fits, emit that.
-
-        Returns the segment's text, its ids and ``"length"`` when the room is
-        full (``None`` when it is not: the loop then asks again).
-        """
-        full = text + held
-        if ids is None:
-            ids = await self._plain_ids(full)
-        log.warning(
-            "the server sent %d tokens (%d characters) for a room of %d; cut at the room",
-            len(ids),
-            len(full),
-            max_tokens,
-        )
-        finish: str | None = None
-        kept = full
-        if len(ids) > max_tokens:
-            ids, kept = await self._detokenize_prefix(ids[:max_tokens])
-            finish = "length"
-        if kept.startswith(text):
-            rest = kept[len(text) :]
-            if rest:
-                if self.clock.first_token is None:
-                    self.clock.first_token = time.perf_counter()
-                self.emit(kind(rest))
-            return kept, ids, finish
-        # More than the room was shown before the count showed it: it stays shown.
-        return text, ids, finish
-
-    async def _count(
-        self, text: str, ids: list[int] | None, finish: str | None, max_tokens: int
-    ) -> int:
-        """Tokens the segment added, the stop token excluded, from the server's own counts."""
-        if ids is not None:
-            if ids and ids[-1] in self.control_set:
-                ids = ids[:-1]
-            count = len(ids)
-        elif finish == "length":
-            count = max_tokens
-        else:
-            count = len(await self._plain_ids(text))
-        if count > max_tokens:
-            log.warning("server produced %d tokens for a room of %d", count, max_tokens)
-            count = max_tokens
-        return count
-
-    def _body(
-        self, prompt: str | list[int], max_tokens: int, *, thinking: bool = False
-    ) -> dict[str, Any]:
-        s = self.request.sampler
-        fmt = self.format
-        stop = list(fmt.control_tokens)
-        stop_ids = list(self.stop_ids)
-        if thinking:
-            stop += [m for m in fmt.end_markers if m not in stop]
-            stop_ids += self.server_format.marker_ids
-        else:
-            stop += [m for m in fmt.answer_end_markers if m not in stop]
-        body: dict[str, Any] = {
-            "model": self.profile.model,
-            "prompt": prompt,
-            "max_tokens": max_tokens,
-            "temperature": s.temperature,
-            "top_p": s.top_p,
-            "stop": stop,
-            "stream_options": {"include_usage": True},
-        }
-        if s.top_k:
-            body["top_k"] = s.top_k
-        if s.min_p:
-            body["min_p"] = s.min_p
-        if s.seed is not None:
-            body["seed"] = s.seed
-        if self.profile.stop_token_ids_supported:
-            body["stop_token_ids"] = stop_ids
-            body["skip_special_tokens"] = True
-            body["return_token_ids"] = True
-            if s.repeat_penalty != 1.0:
-                body["repetition_penalty"] = s.repeat_penalty
-        elif s.repeat_penalty != 1.0:
-            body["repeat_penalty"] = s.repeat_penalty
-        return body
-
-    async def _detokenize_prefix(self, ids: list[int]) -> tuple[list[int], str]:
-        """The text of ``ids``; a cut inside a character drops its first bytes' tokens."""
-        for drop in range(4):
-            kept = ids[: len(ids) - drop]
-            try:
-                return kept, await self.tokenizer.detokenize(kept)
-            except ServerRequestError:
-                if drop == 3 or len(kept) <= 1:
-                    raise
-        raise AssertionError("unreachable")
-
     async def count_partial(self) -> None:
         """After a cancel mid-segment: count what streamed so far into the machine."""
-        forcer, text = self.forcer, self.partial
-        self.partial = ""
+        forcer, text = self.forcer, self.segments.partial
+        self.segments.partial = ""
         if forcer is None or not text or forcer.phase is Phase.FINISHED:
             return
         try:
@@ -461,8 +218,9 @@ class RemoteGeneration:
     def finish(self, reason: FinishReason) -> None:
         """Emit the statistics and ``Done``; also used after a cancel."""
         prompt_tokens = len(self.prompt_ids)
-        if self.usage is not None and self.usage.cached_tokens is not None:
-            cached = self.usage.cached_tokens
+        usage = self.segments.usage
+        if usage is not None and usage.cached_tokens is not None:
+            cached = usage.cached_tokens
         else:
             cached = _common_prefix(self.prompt_ids, self.previous_prompt)
         self.driver.finish(reason, prompt_tokens, cached)
