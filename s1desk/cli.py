@@ -31,7 +31,8 @@ from s1desk.cli_args import (
     server_url,
     text,
 )
-from s1desk.cli_eval import add_eval_parser, add_format_option, run_eval
+from s1desk.cli_eval import add_eval_parser, add_format_option
+from s1desk.cli_eval_run import run_eval
 from s1desk.cli_models import add_models_parser, run_models
 from s1desk.errors import S1DeskError
 from s1desk.events import Done, ErrorEvent
