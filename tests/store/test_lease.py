@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from s1desk.events import ThinkingText
 from s1desk.store import HistoryStore, MessageStatus
@@ -58,3 +62,39 @@ def test_a_live_writers_message_is_left_streaming(db_path: Path) -> None:
         message = later.message(recorder.message_id)
         assert message.status is MessageStatus.INTERRUPTED
         assert message.reasoning == "still thinking"
+
+
+def test_leases_are_private_files_side_by_side_in_a_new_directory(tmp_path: Path) -> None:
+    directory = tmp_path / "not" / "there"
+    first, second = WriterLease(directory), WriterLease(directory)
+    assert first.id != second.id
+    assert is_alive(directory, first.id)
+    assert is_alive(directory, second.id)
+    for lease in (first, second):
+        mode = stat.S_IMODE((directory / f"{lease.id}.lock").stat().st_mode)
+        assert (mode & ~0o600) == 0  # the owner's alone (the umask may take more away)
+    first.release()
+    first.release()  # a second release does nothing
+    assert not is_alive(directory, first.id)
+    assert is_alive(directory, second.id)
+    second.release()
+
+
+def test_the_sweep_removes_only_dead_leases(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = WriterLease(tmp_path)
+    (tmp_path / "dead.lock").touch()  # a lock file nobody holds: its writer is gone
+    (tmp_path / "notes.txt").touch()  # not a lease at all
+    with caplog.at_level(logging.DEBUG, logger="s1desk.store.lease"):
+        sweep(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{live.id}.lock", "notes.txt"]
+    assert caplog.messages == ["removed stale writer lease dead.lock"]
+    assert not is_alive(tmp_path, "dead")
+    live.release()
+
+
+def test_sweeping_a_missing_directory_creates_nothing(tmp_path: Path) -> None:
+    sweep(tmp_path / "never-made")
+    assert not (tmp_path / "never-made").exists()
+    assert not is_alive(tmp_path / "never-made", "whoever")

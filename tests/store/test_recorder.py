@@ -22,9 +22,11 @@ from s1desk.events import (
     WaitInjected,
 )
 from s1desk.store import HistoryStore, Message, MessageRecorder, MessageStatus, StoreFullError
+from s1desk.store.recorder import FLUSH_EVENTS
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
+from support.sqlwrites import counting_writes
 
 
 class Clock:
@@ -75,6 +77,42 @@ def test_writes_in_batches_by_time(store: HistoryStore, db_path: Path) -> None:
     clock.now = 1.2
     recorder.flush_if_due()  # a timer's call while the stream stalls
     assert saved(db_path, recorder.message_id).reasoning == "slow thoughts! more"
+    recorder.close()
+
+
+def test_a_long_fast_trace_is_saved_in_few_writes(store: HistoryStore) -> None:
+    """6,000 thinking tokens and 200 answer tokens, faster than the clock moves: counted writes."""
+    assert FLUSH_EVENTS == 64
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id)
+    with counting_writes(store) as seen:
+        for i in range(6000):
+            recorder.feed(ThinkingText(f"t{i} "))
+        recorder.feed(ThinkingEnd(CloseReason.NATURAL, 6000))
+        for i in range(200):
+            recorder.feed(AnswerText(f"a{i} "))
+        recorder.feed(Done(FinishReason.STOP))
+    # Thinking: 93 batches of 64, then the end of thinking writes the last 48 with it (94);
+    # the answer: 3 batches of 64, then Done writes the last 8 with it (4). One transaction
+    # each, one UPDATE of the message in each, and the conversation's time once at the end.
+    assert seen.commits == recorder.flushes == 98
+    assert len(seen.writes) == 99
+    assert sum(w.lstrip().startswith("UPDATE messages") for w in seen.writes) == 98
+    message = store.message(recorder.message_id)
+    assert message.reasoning.endswith("t5999 ")
+    assert message.text.endswith("a199 ")
+    assert message.status is MessageStatus.COMPLETE
+
+
+def test_nothing_new_writes_nothing(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=2, flush_seconds=60)
+    recorder.feed(ThinkingText("a"))
+    recorder.feed(ThinkingText("b"))
+    with counting_writes(store) as seen:
+        recorder.flush()
+        recorder.flush_if_due()
+    assert seen.statements == []
     recorder.close()
 
 

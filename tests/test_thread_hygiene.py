@@ -1,0 +1,74 @@
+"""The leaked-thread check of tests/conftest.py catches the app's own workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import leaked_threads  # tests/conftest.py
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def stop() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_a_running_app_daemon_thread_is_a_leak(stop: threading.Event) -> None:
+    before = set(threading.enumerate())
+    worker = threading.Thread(target=stop.wait, name="s1desk-store-checkpoint", daemon=True)
+    worker.start()
+    assert leaked_threads(before, grace=0.05) == ["s1desk-store-checkpoint"]
+    stop.set()
+    worker.join()
+    assert leaked_threads(before, grace=0.05) == []
+
+
+def test_other_daemon_threads_are_not_ours_to_judge(stop: threading.Event) -> None:
+    before = set(threading.enumerate())
+    threading.Thread(target=stop.wait, name="somebody-else", daemon=True).start()
+    assert leaked_threads(before, grace=0.05) == []
+
+
+def test_a_non_daemon_thread_is_a_leak(stop: threading.Event) -> None:
+    before = set(threading.enumerate())
+    worker = threading.Thread(target=stop.wait, name="anything")
+    worker.start()
+    assert leaked_threads(before, grace=0.05) == ["anything"]
+    stop.set()
+    worker.join()
+
+
+def test_a_test_leaving_an_app_worker_fails_and_a_session_fixtures_worker_does_not(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest((Path(__file__).parent / "conftest.py").read_text())
+    pytester.makepyfile(
+        """
+        import threading
+        import pytest
+
+        STOP = threading.Event()
+
+        @pytest.fixture(scope="session")
+        def backend():
+            worker = threading.Thread(target=STOP.wait, name="s1desk-llama_0", daemon=True)
+            worker.start()
+            yield worker
+            STOP.set()
+
+        def test_uses_the_session_backend(backend):
+            assert backend.is_alive()
+
+        def test_leaves_a_worker():
+            threading.Thread(target=STOP.wait, name="s1desk-download-x", daemon=True).start()
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.re_match_lines([r".*threads left running: \['s1desk-download-x'\]"])
