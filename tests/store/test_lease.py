@@ -12,6 +12,7 @@ import pytest
 
 from s1desk.events import ThinkingText
 from s1desk.store import HistoryStore, MessageStatus
+from s1desk.store import lease as lease_module
 from s1desk.store.lease import WriterLease, is_alive, sweep
 
 
@@ -98,3 +99,35 @@ def test_sweeping_a_missing_directory_creates_nothing(tmp_path: Path) -> None:
     sweep(tmp_path / "never-made")
     assert not (tmp_path / "never-made").exists()
     assert not is_alive(tmp_path / "never-made", "whoever")
+
+
+def test_a_lease_swept_away_before_it_was_locked_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's sweep can remove the new file between its creation and its lock.
+
+    The race cannot be timed from a test, so the sweep is run at that moment: the
+    first lock is taken on a file that is no longer there, and a new lease is made.
+    """
+    real_try_lock = lease_module._try_lock
+    swept: list[int] = []
+
+    def sweep_first(fd: int) -> bool:
+        if not swept:
+            swept.append(fd)
+            sweep(tmp_path)  # nobody holds the new file's lock yet: it is removed
+        return real_try_lock(fd)
+
+    monkeypatch.setattr(lease_module, "_try_lock", sweep_first)
+    lease = WriterLease(tmp_path)
+    assert swept
+    assert [p.name for p in tmp_path.iterdir()] == [f"{lease.id}.lock"]
+    assert is_alive(tmp_path, lease.id)
+    lease.release()
+
+
+def test_releasing_a_lease_whose_file_is_gone_is_quiet(tmp_path: Path) -> None:
+    lease = WriterLease(tmp_path)
+    (tmp_path / f"{lease.id}.lock").unlink()  # removed by hand, say
+    lease.release()
+    assert list(tmp_path.iterdir()) == []

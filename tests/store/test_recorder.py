@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from s1desk.events import (
     BudgetAdjusted,
     Done,
     ErrorEvent,
+    Stats,
     StreamEvent,
     ThinkingEnd,
     ThinkingText,
@@ -23,6 +25,7 @@ from s1desk.events import (
 )
 from s1desk.store import HistoryStore, Message, MessageRecorder, MessageStatus, StoreFullError
 from s1desk.store.recorder import FLUSH_EVENTS
+from s1desk.store.records import ThinkingEndMark, WaitMark
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
@@ -116,6 +119,77 @@ def test_nothing_new_writes_nothing(store: HistoryStore) -> None:
     recorder.close()
 
 
+def test_marks_point_into_the_saved_reasoning(store: HistoryStore) -> None:
+    stats = Stats(12, 3, 9, 2, 2, 0.05, 0.4, 0.6, 38.5)
+    conversation = store.create_conversation()
+    with store.start_answer(conversation.id, flush_events=1000, flush_seconds=60) as recorder:
+        for event in (
+            ThinkingText("ab"),
+            WaitInjected("Wait", 2, 1),
+            ThinkingText("cd"),
+            WaitInjected(" Hmm", 5, 2),
+            ThinkingEnd(CloseReason.CAP, 9),
+            AnswerText("Final Answer: "),
+            AnswerText("4"),
+            stats,
+            Done(FinishReason.LENGTH),
+        ):
+            recorder.feed(event)
+    message = store.message(recorder.message_id)
+    assert message.reasoning == "abWaitcd Hmm"
+    assert message.waits == (WaitMark(1, 2, 2, "Wait"), WaitMark(2, 5, 8, " Hmm"))
+    assert message.thinking_end == ThinkingEndMark(CloseReason.CAP, 9, 12)
+    assert message.text == "Final Answer: 4"
+    assert message.stats == stats
+    assert (message.status, message.finish_reason) == (
+        MessageStatus.COMPLETE,
+        FinishReason.LENGTH,
+    )
+    assert recorder.flushes == 2  # the end of thinking, and Done
+
+
+def test_events_after_the_end_are_logged_and_ignored(
+    store: HistoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id)
+    recorder.feed(Done(FinishReason.STOP))
+    with (
+        caplog.at_level(logging.WARNING, logger="s1desk.store.recorder"),
+        counting_writes(store) as seen,
+    ):
+        recorder.feed(AnswerText("late"))
+        recorder.close()
+    assert caplog.messages == [
+        f"message {recorder.message_id}: answer after the end of the stream, ignored"
+    ]
+    assert seen.statements == []
+    assert recorder.pending == 0
+    assert store.message(recorder.message_id).text == ""
+
+
+def test_a_stalled_stream_is_written_when_its_time_comes(store: HistoryStore) -> None:
+    clock = Clock()
+    conversation = store.create_conversation()
+    message_id = store.start_answer(conversation.id).message_id
+    recorder = MessageRecorder(store, message_id, flush_seconds=0.5, flush_events=1000, clock=clock)
+    clock.now = 0.5
+    with counting_writes(store) as seen:
+        recorder.flush_if_due()  # due, but nothing to write
+    assert seen.statements == []
+    recorder.feed(ThinkingText("x"))  # due: written at once
+    assert (recorder.flushes, recorder.pending) == (1, 0)
+    recorder.feed(ThinkingText("y"))
+    clock.now = 0.99
+    recorder.flush_if_due()
+    assert recorder.pending == 1
+    clock.now = 1.0  # exactly FLUSH_SECONDS after the last write
+    recorder.flush_if_due()
+    assert (recorder.flushes, recorder.pending) == (2, 0)
+    assert store.message(message_id).reasoning == "xy"
+    recorder.close()
+
+
 def test_end_of_thinking_and_done_write_at_once(store: HistoryStore, db_path: Path) -> None:
     conversation = store.create_conversation()
     recorder = store.start_answer(conversation.id, flush_events=1000, flush_seconds=60)
@@ -189,6 +263,36 @@ def test_a_full_disk_loses_nothing_fed(store: HistoryStore, db_path: Path) -> No
     message = saved(db_path, recorder.message_id)
     assert message.reasoning == "kept before the disk filled. " + chunk
     assert message.status is MessageStatus.COMPLETE
+
+
+def test_an_error_is_written_at_once(store: HistoryStore, db_path: Path) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=1000, flush_seconds=60)
+    recorder.feed(AnswerText("partial"))
+    recorder.feed(ErrorEvent("the server went away", "backend"))
+    message = saved(db_path, recorder.message_id)
+    assert (message.status, message.text) == (MessageStatus.ERROR, "partial")
+    assert recorder.pending == 0
+
+
+def test_a_close_that_cannot_write_keeps_its_changes_pending(
+    store: HistoryStore, db_path: Path
+) -> None:
+    conversation = store.create_conversation()
+    recorder = store.start_answer(conversation.id, flush_events=1000, flush_seconds=60)
+    chunk = "y" * 20_000
+    recorder.feed(ThinkingText(chunk))
+    db = store._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreFullError):
+        recorder.close()
+    assert recorder.pending == 2  # the text fed, and the end of the stream
+    assert saved(db_path, recorder.message_id).status is MessageStatus.STREAMING
+    db.execute("PRAGMA max_page_count = 1073741823")
+    recorder.flush()
+    message = saved(db_path, recorder.message_id)
+    assert (message.status, message.reasoning) == (MessageStatus.INTERRUPTED, chunk)
 
 
 @pytest.mark.model
