@@ -131,3 +131,14 @@ def test_releasing_a_lease_whose_file_is_gone_is_quiet(tmp_path: Path) -> None:
     (tmp_path / f"{lease.id}.lock").unlink()  # removed by hand, say
     lease.release()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_sweep_goes_on_past_leases_that_vanish_under_it(tmp_path: Path) -> None:
+    # A writer that releases its lease during a sweep leaves a name the sweep cannot
+    # open; dangling links are such names for good. Stale leases on either side of
+    # them are still removed, in whatever order the directory lists them.
+    for n in range(10):
+        (tmp_path / f"gone{n}.lock").symlink_to(tmp_path / "nowhere")
+        (tmp_path / f"stale{n}.lock").touch()
+    sweep(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"gone{n}.lock" for n in range(10)]
