@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import leaked_threads  # tests/conftest.py
+
+from support.threads import leaked_threads
 
 pytest_plugins = ["pytester"]
 
