@@ -26,16 +26,28 @@ def runner() -> Iterator[asyncio.Runner]:
         yield r
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object]) -> Generator[None, object, object]:
-    """Threads a fixture wider than one test starts while it is set up are that fixture's."""
-    if fixturedef.scope == "function":
-        return (yield)
-    before = set(threading.enumerate())
-    try:
-        return (yield)
-    finally:
-        FIXTURE_THREADS.update(set(threading.enumerate()) - before)
+class _FixtureThreads:
+    """Marks the threads a fixture wider than one test starts while it is set up as its own.
+
+    A plugin rather than a hook of this file: pytest calls a conftest's hooks only
+    for nodes below it, and a session-wide fixture is set up on the session node.
+    """
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object]
+    ) -> Generator[None, object, object]:
+        if fixturedef.scope == "function":
+            return (yield)
+        before = set(threading.enumerate())
+        try:
+            return (yield)
+        finally:
+            FIXTURE_THREADS.update(set(threading.enumerate()) - before)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_FixtureThreads(), "s1desk-fixture-threads")
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,28 +49,36 @@ def test_a_non_daemon_thread_is_a_leak(stop: threading.Event) -> None:
 def test_a_test_leaving_an_app_worker_fails_and_a_session_fixtures_worker_does_not(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makeconftest((Path(__file__).parent / "conftest.py").read_text())
-    pytester.makepyfile(
-        """
-        import threading
-        import pytest
+    # As here: the conftest in tests/, below the root; the session's fixture asked for by name.
+    tests = pytester.mkdir("tests")
+    (tests / "conftest.py").write_text((Path(__file__).parent / "conftest.py").read_text())
+    (tests / "test_threads.py").write_text(
+        textwrap.dedent(
+            """
+            import threading
+            import pytest
 
-        STOP = threading.Event()
+            STOP = threading.Event()
 
-        @pytest.fixture(scope="session")
-        def backend():
-            worker = threading.Thread(target=STOP.wait, name="s1desk-llama_0", daemon=True)
-            worker.start()
-            yield worker
-            STOP.set()
+            @pytest.fixture(scope="session")
+            def session_backend():
+                worker = threading.Thread(target=STOP.wait, name="s1desk-llama_0", daemon=True)
+                worker.start()
+                yield worker
+                STOP.set()
 
-        def test_uses_the_session_backend(backend):
-            assert backend.is_alive()
+            @pytest.fixture
+            def backend(request):  # as tests/backends/conftest.py picks one, after the check began
+                return request.getfixturevalue("session_backend")
 
-        def test_leaves_a_worker():
-            threading.Thread(target=STOP.wait, name="s1desk-download-x", daemon=True).start()
-        """
+            def test_uses_the_session_backend(backend):
+                assert backend.is_alive()
+
+            def test_leaves_a_worker():
+                threading.Thread(target=STOP.wait, name="s1desk-download-x", daemon=True).start()
+            """
+        )
     )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "tests")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.re_match_lines([r".*threads left running: \['s1desk-download-x'\]"])
