@@ -1,9 +1,14 @@
-"""Decode throughput of the budget-forcing loop against two baselines, in one run.
+"""Decode throughput through the engine process against two in-process baselines, one run.
 
 (a) llama-cpp-python's own streaming ``create_completion`` (greedy);
 (b) a decode-only loop feeding llama.cpp one token at a time, no sampling at all.
-Ours runs the full path: sampler chain, budget forcing, detokenizing, and event
-delivery from the worker thread to an asyncio consumer.
+Ours runs the full path: the engine process with its sampler chain, budget
+forcing and detokenizing, pickled events over a pipe, an asyncio consumer.
+
+Every side is timed where its consumer receives tokens, from its second token to
+its last, and its rate comes from its own count. The order of the three sides
+rotates every round. The baselines use the same extra-buffer setting as the
+engine (on machines where those kernels crash, both run without them).
 
 Targets: ours / (a) >= 1.0 and ours / (b) >= 0.95.
 Usage: .venv/bin/python benchmarks/decode_throughput.py [--tokens N] [--rounds R]
@@ -14,8 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
 import llama_cpp
 
@@ -25,10 +31,14 @@ from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.events import ThinkingText
-from s1desk.thinking.format import THINK_OPEN, render_prompt
+from s1desk.thinking.format import THINK_OPEN, render_prompt, render_prompt_parts
 from s1desk.thinking.policy import BudgetPolicy
 
 QUESTION = "Count from 1 to 400, separated by commas."
+
+
+def rate(stamps: list[float]) -> float:
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
 def ours(backend: LocalBackend, runner: asyncio.Runner, n: int) -> float:
@@ -38,24 +48,24 @@ def ours(backend: LocalBackend, runner: asyncio.Runner, n: int) -> float:
     )
 
     async def go() -> float:
-        backend.session.reset()
         stamps: list[float] = []
         async for event in backend.stream(request):
             if isinstance(event, ThinkingText):
                 stamps.append(time.perf_counter())
-        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+        return rate(stamps)
 
     return runner.run(go())
 
 
 def create_completion(session: LlamaSession, prompt: str, n: int) -> float:
     session.reset()
-    stamps: list[float] = []
-    for _chunk in session.llama.create_completion(
-        prompt, max_tokens=n, temperature=0.0, stream=True
-    ):
-        stamps.append(time.perf_counter())
-    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    stamps = [
+        time.perf_counter()
+        for _chunk in session.llama.create_completion(
+            prompt, max_tokens=n, temperature=0.0, stream=True
+        )
+    ]
+    return rate(stamps)
 
 
 def decode_only(session: LlamaSession, prompt_tokens: list[int], n: int) -> float:
@@ -63,46 +73,56 @@ def decode_only(session: LlamaSession, prompt_tokens: list[int], n: int) -> floa
     session.llama.eval(prompt_tokens)
     ctx = session.ctx
     token = ctypes.c_int32(prompt_tokens[-1])
-    start = time.perf_counter()
-    for _ in range(n - 1):
+    stamps = []
+    for _ in range(n):
         batch = llama_cpp.llama_batch_get_one(ctypes.pointer(token), 1)
         if llama_cpp.llama_decode(ctx, batch) != 0:
             raise RuntimeError("llama_decode failed")
-    elapsed = time.perf_counter() - start
+        stamps.append(time.perf_counter())
     session.reset()
-    return (n - 1) / elapsed
+    return rate(stamps)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="fixed threads for all sides")
     args = parser.parse_args()
-    config = LocalModelConfig(path=model_path(), n_ctx=4096)
+    config = LocalModelConfig(path=model_path(), n_ctx=4096, n_threads=args.threads)
     with asyncio.Runner() as runner:
         backend = runner.run(LocalBackend.load(config))
-        session = backend.session
-        executor = ThreadPoolExecutor(1)
+        loaded = backend.loaded
+        bare_config = dataclasses.replace(
+            config, extra_buffers=loaded.extra_buffers, n_threads=args.threads or loaded.threads
+        )
+        session = LlamaSession(bare_config)
         prompt = render_prompt([], QUESTION) + THINK_OPEN
-        tokens = session.tokenize(prompt, first=True)
-        results: dict[str, list[float]] = {"ours": [], "create_completion": [], "decode_only": []}
-        for _ in range(args.rounds):
-            # Same thread for every loop, as the backend's worker would be.
-            results["decode_only"].append(
-                executor.submit(decode_only, session, tokens, args.tokens).result()
-            )
-            results["create_completion"].append(
-                executor.submit(create_completion, session, prompt, args.tokens).result()
-            )
-            results["ours"].append(ours(backend, runner, args.tokens))
-        executor.shutdown()
+        tokens = session.tokenize_parts(render_prompt_parts([], QUESTION)) + session.tokenize(
+            THINK_OPEN
+        )
+        sides: dict[str, Callable[[], float]] = {
+            "ours": lambda: ours(backend, runner, args.tokens),
+            "create_completion": lambda: create_completion(session, prompt, args.tokens),
+            "decode_only": lambda: decode_only(session, tokens, args.tokens),
+        }
+        results: dict[str, list[float]] = {name: [] for name in sides}
+        names = list(sides)
+        for r in range(args.rounds):
+            order = names[r % 3 :] + names[: r % 3]
+            for name in order:
+                results[name].append(sides[name]())
         runner.run(backend.aclose())
+        session.close()
     m = {k: median(v) for k, v in results.items()}
     report(
         "decode_throughput",
         {
             "tokens": args.tokens,
             "rounds": args.rounds,
+            "engine_threads": "adaptive" if args.threads is None else args.threads,
+            "baseline_threads": bare_config.n_threads,
+            "extra_buffers": loaded.extra_buffers,
             "tokens_per_second": {k: round(v, 2) for k, v in m.items()},
             "all_rounds": {k: [round(x, 2) for x in v] for k, v in results.items()},
             "ratio_vs_create_completion": round(m["ours"] / m["create_completion"], 3),

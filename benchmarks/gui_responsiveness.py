@@ -21,8 +21,8 @@ import qasync
 from _common import report
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
 from s1desk.settings import load_settings
-from s1desk.ui.app import create_application
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window, create_application
+from s1desk.ui.window.main_window import MainWindow
 from support.latency import LatencyProbe
 
 
@@ -38,7 +38,7 @@ async def _measure(window: MainWindow, tokens: int, rate: float) -> dict[str, fl
     probe = LatencyProbe()
     probe.start()
     start = time.perf_counter()
-    window.submit("Think for a long time.")
+    window.chat.submit("Think for a long time.")
     await window.controller.wait_idle()
     elapsed = time.perf_counter() - start
     probe.stop()
@@ -65,7 +65,7 @@ def main() -> int:
     app = create_application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(load_settings())
+    window = build_window(load_settings())
     window.resize(1200, 780)
     window.show()
     with loop:

@@ -18,14 +18,14 @@ from _common import ROOT, report
 
 _APP = """
 import asyncio, os, sys, time
-from s1desk.ui.app import create_application
+from s1desk.ui.app import create_application, build_window
 import qasync
 from s1desk.settings import load_settings
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.window.main_window import MainWindow
 app = create_application()
 loop = qasync.QEventLoop(app)
 asyncio.set_event_loop(loop)
-window = MainWindow(load_settings())
+window = build_window(load_settings())
 window.show()
 async def ready():
     while not (window.transcript.is_ready and window.isVisible()):

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from _common import median, report
+from s1desk.chat.recording import Recording, start_recording
 from s1desk.events import AnswerText, Done, Stats, ThinkingEnd, ThinkingText, WaitInjected
 from s1desk.sampling import SamplerSettings
 from s1desk.store import (
     Conversation,
     HistoryStore,
     Message,
-    MessageRecorder,
     MessageStatus,
     WaitMark,
 )
@@ -263,9 +263,9 @@ def flush_costs(path: Path, *, inline_checkpoints: bool = False) -> list[float]:
                 store.save_answer(message_id, snapshot)
                 costs.append(time.perf_counter() - start)
 
-        recorder = store.start_answer(conversation.id)
+        first = start_recording(store, conversation.id)
         # Flush every 16 tokens: far more often than the 0.5 s default, to get many samples.
-        recorder = MessageRecorder(Timed(), recorder.message_id, flush_events=16)
+        recorder = Recording(Timed(), first.message_id, first.message, flush_events=16)
         rng = random.Random(2)
         for i in range(6_000):
             recorder.feed(ThinkingText(rng.choice(WORDS) + " "))

@@ -39,14 +39,14 @@ import asyncio, json, sys, time
 t_start = time.perf_counter()
 import qasync
 from s1desk.settings import load_settings
-from s1desk.ui.app import create_application
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import create_application, build_window
+from s1desk.ui.window.main_window import MainWindow
 
 app = create_application()
 loop = qasync.QEventLoop(app)
 asyncio.set_event_loop(loop)
 t_window = time.perf_counter()
-window = MainWindow(load_settings())
+window = build_window(load_settings())
 t_built = time.perf_counter()
 window.show()
 expect_rows = int(sys.argv[1])

@@ -12,6 +12,7 @@ Usage: .venv/bin/python benchmarks/wait_cost.py
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import threading
 import time
@@ -19,19 +20,21 @@ from collections.abc import Sequence
 
 from _common import median, model_path, report
 from s1desk.backends.base import GenerationRequest
+from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.events import StreamEvent, ThinkingText, WaitInjected
-from s1desk.thinking.format import THINK_OPEN, Turn, render_prompt
+from s1desk.thinking.format import THINK_OPEN, Turn, render_prompt_parts
 from s1desk.thinking.policy import BudgetPolicy
+from support import vocab
 
 QUESTION = "What is 2+2? Reply with just the number."
 
 
-def long_history(min_tokens: int, backend: LocalBackend) -> list[Turn]:
+def long_history(min_tokens: int) -> list[Turn]:
     lines: list[str] = []
     i = 0
-    while len(backend.session.tokenize("\n".join(lines))) < min_tokens:
+    while len(vocab.tokenize(model_path(), "\n".join(lines))) < min_tokens:
         lines.extend(
             f"Note {j}: measurement {j * 7 % 13} was recorded at station {j % 5}."
             for j in range(i, i + 20)
@@ -64,19 +67,20 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with asyncio.Runner() as runner:
         backend = runner.run(LocalBackend.load(config))
-        contexts = {"short": [], "long": long_history(2000, backend)}
+        bare = LlamaSession(dataclasses.replace(config, extra_buffers=backend.loaded.extra_buffers))
+        contexts = {"short": [], "long": long_history(2000)}
         for name, history in contexts.items():
             request = GenerationRequest(question=QUESTION, history=history, policy=policy)
             events = runner.run(timed(backend, request))
             after_wait, normal = gaps(events)
-            prompt = render_prompt(history, QUESTION) + THINK_OPEN
-            n_prompt = len(backend.session.tokenize(prompt, first=True))
-            # A full re-evaluation of the same prompt, for contrast.
-            session = backend.session
-            tokens = session.tokenize(prompt, first=True)
-            session.reset()
+            # A full evaluation of the same prompt in a bare session, for contrast.
+            tokens = bare.tokenize_parts(render_prompt_parts(history, QUESTION)) + bare.tokenize(
+                THINK_OPEN
+            )
+            n_prompt = len(tokens)
+            bare.reset()
             start = time.perf_counter()
-            session.prefill(tokens, threading.Event())
+            bare.prefill(tokens, threading.Event())
             reeval = time.perf_counter() - start
             results[name] = {
                 "prompt_tokens": n_prompt,
@@ -87,6 +91,7 @@ def main() -> None:
                 "full_prompt_reeval_ms": round(reeval * 1000, 1),
             }
         runner.run(backend.aclose())
+        bare.close()
     report(
         "wait_cost",
         {

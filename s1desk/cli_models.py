@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from s1desk.cli_args import MAX_CONTEXT, int_in, text
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CANCELLED = 130
@@ -28,20 +30,32 @@ def add_models_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ls.add_argument("--add", type=Path, metavar="GGUF", help="add a GGUF file from disk first")
 
     fit = msub.add_parser("fit", help="which builds fit this machine's GPU and RAM")
-    fit.add_argument("--ctx", type=int, default=32_768, help="context size (default: %(default)s)")
+    fit.add_argument(
+        "--ctx",
+        type=int_in(1, MAX_CONTEXT),
+        default=32_768,
+        help="context size (default: %(default)s)",
+    )
     fit.add_argument("--kv", choices=["f16", "q8_0", "q4_0"], default="f16", help="KV cache type")
     fit.add_argument("--flash-attn", action="store_true", help="with flash attention")
-    fit.add_argument("--model", help="only this catalog model (e.g. s1.1-32B)")
+    fit.add_argument("--model", type=text, help="only this catalog model (e.g. s1.1-32B)")
     fit.add_argument("gguf", nargs="?", type=Path, help="a local GGUF file to check instead")
 
     dl = msub.add_parser("download", help="download a build into the Hugging Face cache")
-    dl.add_argument("model", help="catalog model id, e.g. s1.1-32B")
-    dl.add_argument("quant", nargs="?", help="quantization, e.g. Q4_K_M (default: recommended)")
-    dl.add_argument("--repo", help="repository, when the model has several")
-    dl.add_argument("--ctx", type=int, default=32_768, help="context used to pick the default")
+    dl.add_argument("model", type=text, help="catalog model id, e.g. s1.1-32B")
+    dl.add_argument(
+        "quant", nargs="?", type=text, help="quantization, e.g. Q4_K_M (default: recommended)"
+    )
+    dl.add_argument("--repo", type=text, help="repository, when the model has several")
+    dl.add_argument(
+        "--ctx",
+        type=int_in(1, MAX_CONTEXT),
+        default=32_768,
+        help="context used to pick the default",
+    )
 
     rm = msub.add_parser("rm", help="delete a downloaded model (or forget an added file)")
-    rm.add_argument("name", help="as `s1desk models list` shows it")
+    rm.add_argument("name", type=text, help="as `s1desk models list` shows it")
     rm.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
@@ -60,6 +74,7 @@ def run_models(
     args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     from s1desk.errors import S1DeskError
+    from s1desk.terminal import safe_text
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -68,7 +83,7 @@ def run_models(
         action = {"list": _list, "fit": _fit, "download": _download, "rm": _rm}
         return action[args.models_command](args, out, err)
     except S1DeskError as exc:
-        err.write(f"Error: {exc}\n")
+        err.write(f"Error: {safe_text(str(exc))}\n")
         return EXIT_ERROR
 
 
@@ -76,22 +91,26 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from s1desk.models.catalog import load_catalog, refresh_catalog
     from s1desk.models.download import cached_path
     from s1desk.models.local import add_model, list_local_models
+    from s1desk.terminal import safe_text
 
     if args.add:
         added = add_model(args.add)
-        out.write(f"Added {added.path} ({added.quantization}, {_size(added.size)})\n")
+        out.write(
+            safe_text(f"Added {added.path} ({added.quantization}, {_size(added.size)})") + "\n"
+        )
     catalog = load_catalog()
     if args.refresh:
         catalog, problems = refresh_catalog()
         for p in problems:
-            err.write(f"warning: {p}\n")
+            err.write(f"warning: {safe_text(p)}\n")
     models = list_local_models()
     out.write("On this machine:\n" if models else "No models on this machine yet.\n")
     for m in models:
         note = f"  ({m.problem})" if m.problem else ""
         parts = f", {m.parts} parts" if m.parts > 1 else ""
-        out.write(f"  {m.name}  {m.quantization}  {_size(m.size)}{parts}  [{m.source}]{note}\n")
-        out.write(f"      {m.path}\n")
+        line = f"  {m.name}  {m.quantization}  {_size(m.size)}{parts}  [{m.source}]{note}"
+        out.write(safe_text(line) + "\n")
+        out.write(safe_text(f"      {m.path}") + "\n")
     if args.catalog:
         out.write("\nCatalog (~ = estimated size, until `--refresh` reads the hub):\n")
         for model in catalog.models:
@@ -105,9 +124,11 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from s1desk.models.advice import Suggestion, advise, suggest
     from s1desk.models.architecture import Architecture
     from s1desk.models.catalog import load_catalog
-    from s1desk.models.fit import KvType, assess, assess_catalog, recommend, settings_that_fit
+    from s1desk.models.file_check import check_model_file
+    from s1desk.models.fit import KvType, assess, recommend
     from s1desk.models.gguf import read_gguf
     from s1desk.models.hardware import detect_hardware
 
@@ -119,43 +140,38 @@ def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(f"RAM: {_size(hw.ram_available)} available of {_size(hw.ram_total)}\n")
     out.write(f"Context {args.ctx} tokens, KV cache {args.kv}\n\n")
     kv = KvType(args.kv)
+    suggestion: Suggestion | None = None
     if args.gguf:
-        info = read_gguf(args.gguf)
+        info = read_gguf(check_model_file(args.gguf))
         arch = Architecture.from_gguf(info)
         f = assess(
             arch, info.file_size, hw, args.ctx, kv, flash_attn=args.flash_attn, label=args.gguf.name
         )
         out.write(f"{f.message}\n")
-        fits = [f]
-        archs = {f.label: arch}
+        best = recommend([f])
+        if best is not None and best.gpu_layers < best.n_layers and hw.usable_gpus:
+            suggestion = suggest(arch, best, hw, args.ctx, kv, flash_attn=args.flash_attn)
     else:
         catalog = load_catalog()
         models = [catalog.model(args.model)] if args.model else list(catalog.models)
-        fits = []
-        archs = {}
-        for m in models:
-            for f in assess_catalog(
-                m.architecture, m.quantizations, hw, args.ctx, kv, flash_attn=args.flash_attn
-            ):
+        advice = advise(models, hw, args.ctx, kv, flash_attn=args.flash_attn)
+        for assessed in advice.models:
+            for f in assessed.fits:
                 approx = " (size estimated)" if f.quant and f.quant.estimated else ""
                 out.write(f"  {f.message}{approx}\n")
-                fits.append(f)
-                archs[f.label] = m.architecture
-    best = recommend(fits)
+        best = advice.recommended
+        suggestion = advice.suggestion
     if best is None:
         out.write("\nNothing fits this machine at this context; try a smaller --ctx.\n")
         return EXIT_OK
     out.write(f"\nRecommended: {best.message}\n")
-    if best.gpu_layers < best.n_layers and hw.usable_gpus:
-        setting = settings_that_fit(
-            archs[best.label], best.estimate.weights, hw, args.ctx, label=best.label
+    if suggestion is not None and hw.usable_gpus:
+        setting = suggestion.setting
+        out.write(
+            f"To fit {suggestion.target.label} whole on the GPU: --ctx {setting.n_ctx}, "
+            f"KV cache {setting.kv_type}{', flash attention' if setting.flash_attn else ''} "
+            f"({setting.fit.estimate.total / 2**30:.1f} GiB)\n"
         )
-        if setting:
-            out.write(
-                f"To fit it on the GPU: --ctx {setting.n_ctx}, KV cache {setting.kv_type}"
-                f"{', flash attention' if setting.flash_attn else ''} "
-                f"({setting.fit.estimate.total / 2**30:.1f} GiB)\n"
-            )
     return EXIT_OK
 
 
@@ -174,6 +190,7 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     from s1desk.models.fit import assess_catalog, recommend
     from s1desk.models.hardware import detect_hardware
+    from s1desk.terminal import safe_text
 
     catalog = load_catalog()
     model = catalog.model(args.model)
@@ -189,7 +206,8 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         q = best.quant
         out.write(f"Recommended for this machine: {best.message}\n")
     approx = "~" if q.estimated else ""
-    out.write(f"Downloading {q.repo_id}: {', '.join(q.filenames)} ({approx}{_size(q.size)})\n")
+    names = ", ".join(q.filenames)
+    out.write(safe_text(f"Downloading {q.repo_id}: {names} ({approx}{_size(q.size)})") + "\n")
 
     def show(event: DownloadEvent) -> None:
         if isinstance(event, DownloadProgress):
@@ -210,18 +228,19 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         signal.signal(signal.SIGINT, previous)
     err.write("\n")
     if isinstance(final, DownloadFinished):
-        out.write(f"Ready: {final.path}\n")
+        out.write(safe_text(f"Ready: {final.path}") + "\n")
         return EXIT_OK
     if isinstance(final, DownloadCancelled):
         out.write("Cancelled; the partial download is kept and resumes next time.\n")
         return EXIT_CANCELLED
     assert isinstance(final, DownloadFailed)
-    err.write(f"Error: {final.message}\n")
+    err.write(f"Error: {safe_text(final.message)}\n")
     return EXIT_ERROR
 
 
 def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from s1desk.models.local import find_model, list_local_models, remove_model
+    from s1desk.terminal import safe_text
 
     model = find_model(args.name, list_local_models())
     what = "Delete" if model.source == "cache" else "Forget (the file stays on disk)"
@@ -229,11 +248,13 @@ def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not sys.stdin.isatty():
             err.write("Refusing to delete without confirmation: pass --yes.\n")
             return EXIT_ERROR
-        answer = input(f"{what} {model.name} ({_size(model.size)})? [y/N] ")
+        answer = input(safe_text(f"{what} {model.name} ({_size(model.size)})? [y/N] "))
         if answer.strip().lower() not in ("y", "yes"):
             out.write("Kept.\n")
             return EXIT_OK
     deleted = remove_model(model)
     freed = sum(1 for _ in deleted)
-    out.write(f"Removed {model.name}" + (f" ({freed} files deleted)\n" if freed else "\n"))
+    out.write(
+        safe_text(f"Removed {model.name}") + (f" ({freed} files deleted)\n" if freed else "\n")
+    )
     return EXIT_OK

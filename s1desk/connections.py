@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
@@ -107,29 +108,67 @@ class ServerStore:
         self.path = path or paths.config_dir() / FILE_NAME
 
     def load(self) -> list[SavedServer]:
+        """The saved servers.
+
+        A file that cannot be read is moved aside (``servers.json.damaged-…``)
+        and :class:`ServersFileError` says where; malformed entries are left
+        out of the file the same way, the others kept. A file from a newer
+        s1desk is left untouched.
+        """
         if not self.path.exists():
             return []
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise ServersFileError(f"Cannot read the saved servers in {self.path}: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            why = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise self._set_aside(f"it is not valid JSON ({why})") from exc
         if not isinstance(data, dict) or not isinstance(data.get("servers"), list):
-            raise ServersFileError(f"{self.path} is not a saved-servers file.")
+            raise self._set_aside("it is not a saved-servers file")
         version = data.get("version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if type(version) is not int or version < 1:
+            raise self._set_aside(f"its version {_short(version)} is not valid")
+        if version > SCHEMA_VERSION:
             raise ServersFileError(
                 f"{self.path} was written by a newer s1desk (version {version}); "
                 "it is left untouched."
             )
-        names = {f.name for f in fields(SavedServer)}
-        servers = []
+        servers: list[SavedServer] = []
+        bad: list[str] = []
         for entry in data["servers"]:
             try:
-                values = {k: v for k, v in entry.items() if k in names}
-                servers.append(SavedServer(**values))
-            except (TypeError, AttributeError) as exc:
-                raise ServersFileError(f"{self.path} holds a malformed server: {entry!r}") from exc
+                servers.append(_entry(entry))
+            except (TypeError, ValueError) as exc:
+                bad.append(str(exc))
+        if bad:
+            why = f"{len(bad)} saved server(s) in it are malformed ({bad[0]})"
+            raise self._set_aside(why, keep=servers)
         return servers
+
+    def _set_aside(self, why: str, keep: list[SavedServer] | None = None) -> ServersFileError:
+        """Move the damaged file aside (rewriting ``keep`` in its place); the error to raise."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
+        try:
+            os.replace(self.path, aside)
+            if keep:
+                self.save(keep)
+        except OSError as exc:
+            return ServersFileError(
+                f"The saved servers in {self.path} cannot be read: {why}. It could not be "
+                f"moved aside ({exc}) and is left as it is."
+            )
+        log.warning("%s is damaged (%s); kept as %s", self.path, why, aside)
+        kept = f"the {len(keep)} valid one(s) stay saved" if keep else "the list starts empty"
+        return ServersFileError(
+            f"The saved servers in {self.path} could not all be read: {why}. The file is "
+            f"kept as {aside}; {kept}."
+        )
 
     def save(self, servers: list[SavedServer]) -> None:
         payload = {"version": SCHEMA_VERSION, "servers": [asdict(s) for s in servers]}
@@ -154,6 +193,32 @@ class ServerStore:
         self.save([s for s in self.load() if s.id != server_id])
         if keys is not None:
             keys.delete(server_id)
+
+
+_TEXT_FIELDS = ("id", "label", "base_url", "model")
+
+
+def _entry(entry: Any) -> SavedServer:
+    """One saved server from the file, every field's type checked, its settings validated."""
+    if not isinstance(entry, dict):
+        raise TypeError(f"an entry is {type(entry).__name__}, not an object")
+    names = {f.name for f in fields(SavedServer)}
+    values = {k: v for k, v in entry.items() if k in names}
+    for name in _TEXT_FIELDS:
+        if name in values and not isinstance(values[name], str):
+            raise TypeError(f"{name} is {type(values[name]).__name__}, not text")
+    if not values.get("id") or "base_url" not in values or "label" not in values:
+        raise TypeError("an entry lacks its id, label or address")
+    if "verify_tls" in values and not isinstance(values["verify_tls"], bool):
+        raise TypeError("verify_tls is not true or false")
+    server = SavedServer(**values)
+    server.config()  # the address, the timeouts and the context length, type and range
+    return server
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, list | dict) else type(value).__name__
+    return text[:40]
 
 
 def _stores_plain_text(backend: keyring.backend.KeyringBackend) -> bool:

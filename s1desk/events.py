@@ -59,7 +59,12 @@ class BudgetAdjusted:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Figures for one generation."""
+    """Figures for one generation.
+
+    ``evaluated_tokens`` counts what the model was fed on top of its cache: the
+    uncached part of the prompt, every token kept in the reply and every forced
+    token (Wait, the answer delimiter, the cap's suffix). 0 where unknown.
+    """
 
     prompt_tokens: int
     cached_prompt_tokens: int
@@ -70,6 +75,7 @@ class Stats:
     thinking_s: float
     total_s: float
     tokens_per_second: float
+    evaluated_tokens: int = 0
     type: ClassVar[str] = "stats"
 
 

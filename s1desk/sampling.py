@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from s1desk.errors import PolicyError
+
+#: Seeds are unsigned 32-bit on llama.cpp and vLLM alike.
+MAX_SEED = 2**32 - 1
+#: Largest top-k and repeat window accepted (far above any vocabulary).
+MAX_COUNT = 1 << 24
+_NAMES = {
+    "temperature": "temperature",
+    "top_p": "top-p",
+    "top_k": "top-k",
+    "min_p": "min-p",
+    "repeat_penalty": "repeat penalty",
+    "repeat_last_n": "repeat window",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +34,26 @@ class SamplerSettings:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        for name in ("temperature", "top_p", "min_p", "repeat_penalty"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PolicyError(f"{_NAMES[name]} must be a number, not {value!r}")
+            if not math.isfinite(value):
+                raise PolicyError(f"{_NAMES[name]} must be a finite number, not {value}")
+        for name in ("top_k", "repeat_last_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value > MAX_COUNT:
+                raise PolicyError(
+                    f"{_NAMES[name]} must be a whole number up to {MAX_COUNT}, not {value!r}"
+                )
+        if self.seed is not None and (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise PolicyError(
+                f"seed must be a whole number from 0 to {MAX_SEED}, not {self.seed!r}"
+            )
         if self.temperature < 0:
             raise PolicyError(f"temperature must be 0 or more, not {self.temperature}")
         if not 0 < self.top_p <= 1:

@@ -3,14 +3,50 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Generator, Iterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from support.testmodel import test_model_path
-from support.threads import FIXTURE_THREADS, leaked_threads
+
+# Fixtures for more than one folder (the CLI tests use the backends' servers and the hub),
+# and the leaked-thread check every test gets.
+pytest_plugins = [
+    "support.backend_fixtures",
+    "support.hub_fixtures",
+    "support.store_fixtures",
+    "support.thread_fixtures",
+]
+
+
+QT_FOLDERS = ("ui", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the Qt tests (tests/ui, tests/e2e) after the others: their session's asyncio loop
+    runs on Qt's and stays marked running until the session ends, where the core tests'
+    own loops (``asyncio.run``, the ``runner`` fixture) could not start."""
+    tests = Path(__file__).parent
+
+    def is_qt(item: pytest.Item) -> bool:
+        parts = item.path.relative_to(tests).parts
+        return bool(parts) and parts[0] in QT_FOLDERS
+
+    items.sort(key=is_qt)  # stable: the order within each group is kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every test's user state (settings, history, the engine's records) out of ~."""
+    old = os.environ.get("S1DESK_HOME")
+    os.environ["S1DESK_HOME"] = str(tmp_path_factory.mktemp("s1desk-home"))
+    yield
+    if old is None:
+        os.environ.pop("S1DESK_HOME", None)
+    else:
+        os.environ["S1DESK_HOME"] = old
 
 
 @pytest.fixture(scope="session")
@@ -24,43 +60,6 @@ def runner() -> Iterator[asyncio.Runner]:
     """One event loop for the session, so backends can outlive a single test."""
     with asyncio.Runner() as r:
         yield r
-
-
-class _FixtureThreads:
-    """Marks the threads a fixture wider than one test starts while it is set up as its own.
-
-    A plugin rather than a hook of this file: pytest calls a conftest's hooks only
-    for nodes below it, and a session-wide fixture is set up on the session node.
-    """
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(
-        self, fixturedef: pytest.FixtureDef[object]
-    ) -> Generator[None, object, object]:
-        if fixturedef.scope == "function":
-            return (yield)
-        before = set(threading.enumerate())
-        try:
-            return (yield)
-        finally:
-            FIXTURE_THREADS.update(set(threading.enumerate()) - before)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(_FixtureThreads(), "s1desk-fixture-threads")
-
-
-@pytest.fixture(autouse=True)
-def _no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves a new non-daemon thread, or any app worker thread, running.
-
-    Threads started by the setup of a fixture wider than the test (a session's
-    backend) belong to that fixture and do not count against the test.
-    """
-    before = set(threading.enumerate())
-    yield
-    still = leaked_threads(before)
-    assert not still, f"threads left running: {still}"
 
 
 async def collect(stream: AsyncIterator[object]) -> list[object]:

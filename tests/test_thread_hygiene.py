@@ -1,7 +1,8 @@
-"""The leaked-thread check of tests/conftest.py catches the app's own workers."""
+"""The leaked-thread check (support.thread_fixtures) catches the app's own workers."""
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from s1desk.backends.local import LocalBackend
+from s1desk.backends.local_config import LocalModelConfig
 from support.threads import leaked_threads
 
 pytest_plugins = ["pytester"]
@@ -44,6 +47,23 @@ def test_a_non_daemon_thread_is_a_leak(stop: threading.Event) -> None:
     assert leaked_threads(before, grace=0.05) == ["anything"]
     stop.set()
     worker.join()
+
+
+@pytest.mark.model
+def test_an_engine_backend_leaves_no_thread_once_closed(
+    runner: asyncio.Runner, model_path: Path
+) -> None:
+    """The engine's reader threads are daemons, but the app's: open, they count; closed, gone."""
+    before = set(threading.enumerate())
+    backend = runner.run(LocalBackend.load(LocalModelConfig(path=model_path, n_ctx=512)))
+    try:
+        assert sorted(leaked_threads(before, grace=0.05)) == [
+            "s1desk-engine-output",
+            "s1desk-engine-replies",
+        ]
+    finally:
+        runner.run(backend.aclose())
+    assert leaked_threads(before, grace=0.05) == []
 
 
 def test_a_test_leaving_an_app_worker_fails_and_a_session_fixtures_worker_does_not(

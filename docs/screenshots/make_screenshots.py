@@ -30,8 +30,8 @@ from s1desk.events import (
 from s1desk.settings import AppSettings
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
-from s1desk.ui.app import create_application
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window, create_application
+from s1desk.ui.window.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent
 
@@ -93,7 +93,7 @@ async def shoot(window: MainWindow, prefix: str) -> None:
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.5)
     window.grab().save(str(OUT / f"{prefix}idle.png"))
-    window.submit("How many positive divisors does 360 have?")
+    window.chat.submit("How many positive divisors does 360 have?")
     while window.controller.message(0) is None or window.controller.message(0).thinking_tokens < 75:  # type: ignore[union-attr]
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.15)
@@ -101,7 +101,7 @@ async def shoot(window: MainWindow, prefix: str) -> None:
     await window.controller.wait_idle()
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-open.png"))
-    window.set_reasoning_visible(False)
+    window.replies.set_visible(False)
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-closed.png"))
     await window.shutdown()
@@ -113,7 +113,7 @@ def main() -> int:
     asyncio.set_event_loop(loop)
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
     settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
-    window = MainWindow(settings)
+    window = build_window(settings)
     window.set_backend(
         ScriptedBackend(lambda _r: script(), rate=24, label="s1.1-7B-Q4_K_M.gguf · local CPU")
     )

@@ -26,7 +26,7 @@ class GenerationRequest:
 
 @runtime_checkable
 class Backend(Protocol):
-    """Runs requests one at a time and streams events.
+    """Runs requests one at a time and streams events, and says what it is.
 
     ``stream`` ends with exactly one ``Done`` or ``ErrorEvent``. Closing the
     iterator early (``aclose`` or breaking out of ``async for``) cancels the
@@ -37,6 +37,16 @@ class Backend(Protocol):
     @property
     def name(self) -> str:
         """A short label for the user: which model, where."""
+        ...
+
+    @property
+    def model(self) -> str | None:
+        """The model it runs (a local file's name, a server's model id); ``None`` if unknown."""
+        ...
+
+    @property
+    def context_length(self) -> int | None:
+        """The context window in tokens; ``None`` when the backend does not say."""
         ...
 
     def stream(

@@ -6,15 +6,18 @@ import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import llama_cpp
 
-from s1desk.backends.local_config import LocalModelConfig, default_threads
+from s1desk.backends.local_config import LocalModelConfig, default_threads, usable_cores
+from s1desk.backends.thread_tuner import ThreadTuner, candidate_threads
 from s1desk.errors import ModelLoadError
 from s1desk.models.gguf import read_gguf
+from s1desk.models.hardware import gpu_offload_supported
 from s1desk.sampling import SamplerSettings
+from s1desk.thinking.format import PromptPart
 
 log = logging.getLogger(__name__)
 
@@ -22,37 +25,70 @@ _DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's LLAMA_DEFAULT_SEED: a random seed
 _NO_ABORT: Any = llama_cpp.ggml_abort_callback()  # a NULL callback
 
 
+# ggml's log levels: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (continues the last line).
+_WARN, _ERROR, _CONT = 3, 4, 5
 _LLAMA_LOG_LEVELS = {
     0: logging.CRITICAL,
-    1: logging.INFO,
-    2: logging.WARNING,
-    3: logging.ERROR,
-    4: logging.DEBUG,
-    5: logging.DEBUG,
+    1: logging.DEBUG,
+    2: logging.DEBUG,
+    _WARN: logging.INFO,
+    _ERROR: logging.INFO,
 }
 _llama_log = logging.getLogger("s1desk.llama_cpp")
-#: The last errors llama.cpp reported, to explain a failed load.
-_recent_errors: collections.deque[str] = collections.deque(maxlen=4)
+#: The last warnings and errors llama.cpp reported, to explain a failed load.
+_recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=8)
+_last_level = 0
 
 
 @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
 def _route_llama_log(level: int, text: bytes, _user_data: Any) -> None:
     """Send llama.cpp's own messages to Python logging instead of stderr."""
+    global _last_level
     message = text.decode("utf-8", errors="replace").rstrip()
-    if message and level == 3:
-        _recent_errors.append(message)
+    if level == _CONT:
+        level = _last_level
+        if message and _recent and level in (_WARN, _ERROR):
+            last_level, last = _recent[-1]
+            _recent[-1] = (last_level, last + " " + message.strip())
+            return
+    _last_level = level
+    if message and level in (_WARN, _ERROR):
+        _recent.append((level, message))
     if message:
-        # An aborted decode (Stop during prompt evaluation) is logged by
-        # llama.cpp as an error; it is expected, so it stays at debug level.
-        _llama_log.log(min(_LLAMA_LOG_LEVELS.get(level, logging.DEBUG), logging.INFO), message)
+        # Errors are logged at info level at most: an aborted decode (Stop during
+        # prompt evaluation) is reported by llama.cpp as an error and is expected.
+        _llama_log.log(_LLAMA_LOG_LEVELS.get(level, logging.DEBUG), message)
+
+
+def load_failure_detail() -> str:
+    """What llama.cpp said about a failed load: its errors, else its warnings."""
+    errors = [m for level, m in _recent if level == _ERROR]
+    return "; ".join(errors or [m for _, m in _recent][-2:])
 
 
 llama_cpp.llama_log_set(_route_llama_log, None)
 
 
-def gpu_offload_supported() -> bool:
-    """Whether this llama.cpp build can put layers on a GPU."""
-    return bool(llama_cpp.llama_supports_gpu_offload())
+@contextlib.contextmanager
+def _model_params(*, extra_buffers: bool) -> Iterator[None]:
+    """Load models with llama.cpp's extra buffer types on or off.
+
+    ``Llama`` takes no argument for ``use_extra_bufts`` (the weight-repacking and
+    AMX buffer types), so its defaults are adjusted while it is built. This runs
+    in the engine process, which loads one model at a time on one thread.
+    """
+    original = llama_cpp.llama_cpp.llama_model_default_params
+
+    def params() -> Any:
+        value = original()
+        value.use_extra_bufts = extra_buffers
+        return value
+
+    llama_cpp.llama_cpp.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        llama_cpp.llama_cpp.llama_model_default_params = original
 
 
 class SamplerChain:
@@ -106,24 +142,31 @@ class LlamaSession:
     def __init__(self, config: LocalModelConfig) -> None:
         info = read_gguf(config.path)
         n_gpu_layers = config.n_gpu_layers if gpu_offload_supported() else 0
-        threads = config.n_threads or default_threads()
+        self.tuner = None if config.n_threads else ThreadTuner(candidate_threads(usable_cores()))
+        threads = config.n_threads or (self.tuner.current if self.tuner else default_threads())
+        threads_batch = config.n_threads_batch or default_threads()
         self.config = config
         self.info = info
         self.gpu_layers = n_gpu_layers
-        _recent_errors.clear()
+        self.threads = threads
+        self.threads_batch = threads_batch
+        #: Tokens llama.cpp has evaluated (decoded) in this session.
+        self.evaluated = 0
+        _recent.clear()
         try:
-            self.llama = llama_cpp.Llama(
-                model_path=str(config.path),
-                n_ctx=config.n_ctx,
-                n_gpu_layers=n_gpu_layers,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=config.n_batch,
-                flash_attn=config.flash_attn,
-                verbose=False,
-            )
+            with _model_params(extra_buffers=config.extra_buffers is not False):
+                self.llama = llama_cpp.Llama(
+                    model_path=str(config.path),
+                    n_ctx=config.n_ctx,
+                    n_gpu_layers=n_gpu_layers,
+                    n_threads=threads,
+                    n_threads_batch=threads_batch,
+                    n_batch=config.n_batch,
+                    flash_attn=config.flash_attn,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
-            detail = "; ".join(_recent_errors) or str(exc)
+            detail = load_failure_detail() or str(exc)
             raise ModelLoadError(
                 f"llama.cpp could not load {config.path.name} ({info.architecture}, "
                 f"{info.quantization}): {detail}. The file may be damaged, or need a newer "
@@ -143,9 +186,20 @@ class LlamaSession:
 
     # -- tokens ---------------------------------------------------------
 
-    def tokenize(self, text: str, *, first: bool = False) -> list[int]:
-        """Tokens of ``text``, special ones parsed; ``first`` may add a BOS."""
-        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=first, special=True))
+    def tokenize(self, text: str, *, first: bool = False, special: bool = True) -> list[int]:
+        """Tokens of ``text``; ``special`` parses control tokens, ``first`` may add a BOS.
+
+        Only the format's own markup is tokenized with ``special``: text from a
+        person, a file or the model stays text, whatever it spells.
+        """
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=first, special=special))
+
+    def tokenize_parts(self, parts: Sequence[PromptPart]) -> list[int]:
+        """The tokens of a rendered prompt: control tokens only where the format put them."""
+        tokens: list[int] = []
+        for i, part in enumerate(parts):
+            tokens += self.tokenize(part.text, first=i == 0, special=part.control)
+        return tokens
 
     def single_token(self, text: str) -> int | None:
         tokens = self.tokenize(text)
@@ -187,6 +241,7 @@ class LlamaSession:
         llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
         try:
             self.llama.eval(todo)
+            self.evaluated += len(todo)
         except RuntimeError:
             self.reset()
             if cancelled.is_set():
@@ -199,6 +254,19 @@ class LlamaSession:
     def eval(self, tokens: Sequence[int]) -> None:
         """Append ``tokens`` on top of the cache (no re-evaluation of what is there)."""
         self.llama.eval(tokens)
+        self.evaluated += len(tokens)
+
+    def tuned_step(self, seconds: float) -> None:
+        """Report one decoding step's duration; the tuner may change the thread count."""
+        if self.tuner is not None:
+            threads = self.tuner.step(seconds)
+            if threads is not None:
+                self.set_threads(threads)
+
+    def set_threads(self, threads: int) -> None:
+        """Decode with ``threads`` from the next token on (prompt threads unchanged)."""
+        llama_cpp.llama_set_n_threads(self.ctx, threads, self.threads_batch)
+        self.threads = threads
 
     def reset(self) -> None:
         self._truncate(0)

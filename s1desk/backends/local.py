@@ -1,75 +1,131 @@
-"""The local backend: an s1 GGUF in llama.cpp, driven token by token."""
+"""The local backend: a GGUF in llama.cpp, in an engine process of its own."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import threading
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+import dataclasses
+import logging
+import signal
+from collections.abc import AsyncIterator
 from types import TracebackType
 
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.cancel import CancelToken
-from s1desk.backends.llama_session import LlamaSession
+from s1desk.backends.engine.messages import Loaded
+from s1desk.backends.engine.process import EngineCrashedError, EngineProcess
+from s1desk.backends.engine.safe_mode import SafeMode
 from s1desk.backends.local_config import LocalModelConfig
-from s1desk.backends.local_loop import LocalGeneration
-from s1desk.backends.thread_stream import stream_from_thread
-from s1desk.errors import BackendClosedError
-from s1desk.events import StreamEvent
+from s1desk.errors import BackendClosedError, S1DeskError
+from s1desk.events import ErrorEvent, StreamEvent
+
+log = logging.getLogger(__name__)
+
+#: Signals by which a faulty CPU kernel ends the engine (seen: AMX kernels on some Xeons).
+_KERNEL_FAULTS = frozenset({signal.SIGILL, signal.SIGSEGV, signal.SIGBUS})
 
 
 class LocalBackend:
-    """One model on one worker thread; requests are served one after another."""
+    """One model in one engine process; requests are served one after another.
 
-    def __init__(self, session: LlamaSession, executor: ThreadPoolExecutor) -> None:
-        self._session: LlamaSession | None = session
-        self._executor = executor
+    A crash of the engine ends the reply in progress with an error event; the
+    next request starts a fresh engine and loads the model again.
+    """
+
+    def __init__(
+        self, engine: EngineProcess, config: LocalModelConfig, safe_mode: SafeMode
+    ) -> None:
+        self._engine: EngineProcess | None = engine
+        self._config = config
+        self._safe_mode = safe_mode
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def load(cls, config: LocalModelConfig) -> LocalBackend:
-        """Load ``config.path`` on a fresh worker thread without blocking the loop."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s1desk-llama")
-        loop = asyncio.get_running_loop()
-        try:
-            session = await loop.run_in_executor(executor, LlamaSession, config)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        return cls(session, executor)
+    async def load(
+        cls, config: LocalModelConfig, *, safe_mode: SafeMode | None = None
+    ) -> LocalBackend:
+        """Start an engine and load ``config.path`` in it; raises ``ModelLoadError``."""
+        safe = safe_mode or SafeMode()
+        engine = await _start(config, safe)
+        return cls(engine, config, safe)
 
     @property
-    def session(self) -> LlamaSession:
-        if self._session is None:
+    def engine(self) -> EngineProcess:
+        if self._engine is None:
             raise BackendClosedError("The local model was closed.")
-        return self._session
+        return self._engine
+
+    @property
+    def loaded(self) -> Loaded:
+        loaded = self.engine.loaded
+        assert loaded is not None  # an engine is kept only once loaded
+        return loaded
+
+    @property
+    def config(self) -> LocalModelConfig:
+        return self._config
+
+    @property
+    def gpu_layers(self) -> int:
+        return self.loaded.gpu_layers
 
     @property
     def name(self) -> str:
-        s = self.session
-        where = f"GPU ({s.gpu_layers} layers)" if s.gpu_layers else "CPU"
-        return f"{s.config.path.name} · local {where}"
+        layers = self.gpu_layers
+        where = f"GPU ({layers} layers)" if layers else "CPU"
+        return f"{self._config.path.name} · local {where}"
+
+    def take_notice(self) -> str | None:
+        """A one-time message about how the engine runs here (e.g. a safer CPU mode)."""
+        return self._safe_mode.notice()
+
+    @property
+    def model(self) -> str:
+        return self._config.path.name
+
+    @property
+    def context_length(self) -> int:
+        return self.loaded.n_ctx
 
     async def stream(
         self, request: GenerationRequest, cancel: CancelToken | None = None
     ) -> AsyncIterator[StreamEvent]:
         async with self._lock:
-            session = self.session
-            job: Callable[[Callable[[StreamEvent], None], threading.Event], None] = (
-                functools.partial(_run, session, request)
-            )
-            async for event in stream_from_thread(self._executor, job, cancel):
+            engine = self.engine
+            if not engine.alive:
+                try:
+                    engine = await self._restart()
+                except S1DeskError as exc:
+                    yield ErrorEvent(message=str(exc), kind=type(exc).__name__)
+                    return
+            async for event in engine.generate(request, cancel):
                 yield event
+            exited = engine.exited
+            if (
+                exited is not None
+                and exited.signal == signal.SIGILL
+                and engine.config.extra_buffers is not False
+            ):
+                self._safe_mode.remember(0.0, "SIGILL")
+
+    async def _restart(self) -> EngineProcess:
+        old = self.engine
+        await old.stop()
+        log.info("starting a fresh engine for %s", self._config.path.name)
+        self._engine = await _start(self._config, self._safe_mode)
+        return self._engine
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is None:
+        """End the engine; its memory goes back to the system.
+
+        A reply still streaming (or abandoned by its reader without being closed)
+        does not hold this up: its engine is ended and that reply ends with it.
+        """
+        engine, self._engine = self._engine, None
+        if engine is None:
             return
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, session.close)
-        self._executor.shutdown(wait=True)
+        if self._lock.locked():
+            engine.kill()
+        await engine.stop()
 
     async def __aenter__(self) -> LocalBackend:
         return self
@@ -83,10 +139,25 @@ class LocalBackend:
         await self.aclose()
 
 
-def _run(
-    session: LlamaSession,
-    request: GenerationRequest,
-    emit: Callable[[StreamEvent], None],
-    cancelled: threading.Event,
-) -> None:
-    LocalGeneration(session, request, emit, cancelled).run()
+async def _start(config: LocalModelConfig, safe: SafeMode) -> EngineProcess:
+    """Load in a fresh engine; on this machine's known fault, without extra buffer types."""
+    resolved = config
+    if config.extra_buffers is None and safe.needed():
+        resolved = dataclasses.replace(config, extra_buffers=False)
+    engine = EngineProcess(resolved)
+    try:
+        await engine.start()
+    except EngineCrashedError as exc:
+        sig = exc.exited.signal
+        if sig not in _KERNEL_FAULTS or resolved.extra_buffers is not None:
+            raise
+        # The load ends with a short decode, so a faulty kernel shows here. Whether the
+        # extra buffer types are to blame is settled by loading again without them.
+        log.warning("llama.cpp crashed (signal %s); loading again without extra buffer types", sig)
+        engine = EngineProcess(dataclasses.replace(config, extra_buffers=False))
+        try:
+            loaded = await engine.start()
+        except EngineCrashedError:
+            raise exc from None
+        safe.remember(loaded.probe_tokens_per_second, signal.Signals(sig).name)
+    return engine

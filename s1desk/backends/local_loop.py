@@ -21,7 +21,7 @@ from s1desk.events import (
     ThinkingText,
     WaitInjected,
 )
-from s1desk.thinking.format import ANSWER_OPEN, THINK_OPEN, render_prompt
+from s1desk.thinking.format import ANSWER_OPEN, THINK_OPEN, render_prompt_parts
 from s1desk.thinking.machine import (
     BudgetForcer,
     CloseReason,
@@ -96,6 +96,7 @@ class LocalGeneration:
         self.emit = emit
         self.cancelled = cancelled
         self.clock = _Clock()
+        self.evaluated_before = session.evaluated
         self.decoder = _decoder()
         self.end_tokens = session.eog_tokens | (
             {session.im_start} if session.im_start is not None else set()
@@ -103,13 +104,14 @@ class LocalGeneration:
 
     def run(self) -> None:
         s = self.session
-        base = s.tokenize(
-            render_prompt(self.request.history, self.request.question, self.request.system_prompt),
-            first=True,
+        base = s.tokenize_parts(
+            render_prompt_parts(
+                self.request.history, self.request.question, self.request.system_prompt
+            )
         )
         answer_open = s.tokenize(ANSWER_OPEN)
         policy = self.request.policy
-        suffix = s.tokenize(policy.cap_suffix) if policy.cap_suffix else []
+        suffix = s.tokenize(policy.cap_suffix, special=False) if policy.cap_suffix else []
         opening = s.tokenize(THINK_OPEN)
         policy, adjusted = fit_policy(
             policy, len(base) + len(opening), len(answer_open) + len(suffix), s.n_ctx
@@ -143,7 +145,12 @@ class LocalGeneration:
         end_tokens = self.end_tokens
         cancelled = self.cancelled
         clock = self.clock
+        tune = s.tuned_step
+        step_start = time.perf_counter()
         while True:
+            now = time.perf_counter()
+            tune(now - step_start)
+            step_start = now
             if cancelled.is_set():
                 return forcer.abort(FinishReason.CANCELLED).reason
             if s.n_past >= s.n_ctx:
@@ -157,7 +164,7 @@ class LocalGeneration:
                     self._flush(ThinkingText)
                     decision = forcer.end_requested()
                     if isinstance(decision, InjectWait):
-                        wait = s.tokenize(decision.text)[: decision.room]
+                        wait = s.tokenize(decision.text, special=False)[: decision.room]
                         emit(
                             WaitInjected(
                                 text=self._text_of(wait),
@@ -240,6 +247,7 @@ class LocalGeneration:
                 thinking_s=max(thinking_end - c.decode_start, 0.0),
                 total_s=now - c.start,
                 tokens_per_second=c.sampled / decode_s,
+                evaluated_tokens=self.session.evaluated - self.evaluated_before,
             )
         )
         self.emit(Done(reason=reason))

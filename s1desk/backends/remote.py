@@ -77,6 +77,10 @@ class RemoteBackend:
         return f"{self.profile.model} · remote {host} ({self.profile.kind.value})"
 
     @property
+    def model(self) -> str:
+        return self.profile.model
+
+    @property
     def context_length(self) -> int | None:
         """The maximum context: what the server reports, else what the settings say."""
         return self.profile.max_model_len or self.config.context_length

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import ssl
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
@@ -11,9 +11,18 @@ from typing import Any
 
 import httpx
 
+from s1desk.backends.remote_body import (
+    ACCEPT_ENCODING,
+    lines,
+    parse_json,
+    read_body,
+    read_error_text,
+    short,
+)
 from s1desk.backends.remote_config import ApiKey, RemoteServerConfig
 from s1desk.backends.remote_errors import (
     AuthenticationError,
+    MalformedResponseError,
     MalformedStreamError,
     ModelNotFoundError,
     NotOpenAICompatibleError,
@@ -28,6 +37,9 @@ from s1desk.backends.sse import json_events
 from s1desk.errors import ContextOverflowError
 
 log = logging.getLogger(__name__)
+
+#: Largest token count or id believed from a server; anything above is a lie.
+MAX_COUNT = 1 << 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +84,7 @@ class OpenAIClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
         if api_key is not None:
             headers["Authorization"] = f"Bearer {api_key.reveal()}"
         self._http = httpx.AsyncClient(
@@ -102,31 +114,36 @@ class OpenAIClient:
         return await self._request("POST", path, body)
 
     async def _request(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
+        source = f"{self.config.root}{path}"
         try:
-            response = await self._http.request(method, path, json=body)
+            async with self._http.stream(method, path, json=body) as response:
+                if response.status_code >= 400:
+                    text = await read_error_text(response, source)
+                    raise self._status_error(response.status_code, text, path)
+                data = await read_body(response, source)
+                kind = response.headers.get("content-type", "no content type")
         except httpx.HTTPError as exc:
             raise self._translate(exc) from exc
-        if response.status_code >= 400:
-            raise self._status_error(response.status_code, response.text, path)
         try:
-            return response.json()
+            return parse_json(data)
         except ValueError as exc:
             raise NotOpenAICompatibleError(
-                f"{self.config.root}{path} answered with something that is not JSON "
-                f"({response.headers.get('content-type', 'no content type')}): "
-                "is this an OpenAI-compatible server?"
+                f"{source} answered with something that is not JSON "
+                f"({short(kind, 60)}; {exc}): is this an OpenAI-compatible server?"
             ) from exc
 
     async def probe(self, path: str, body: Mapping[str, Any]) -> bool:
         """True when POSTing ``body`` to ``path`` succeeds with a JSON object."""
+        source = f"{self.config.root}{path}"
         try:
-            response = await self._http.post(path, json=body)
+            async with self._http.stream("POST", path, json=body) as response:
+                if response.status_code != 200:
+                    return False
+                data = await read_body(response, source)
         except httpx.HTTPError as exc:
             raise self._translate(exc) from exc
-        if response.status_code != 200:
-            return False
         try:
-            return isinstance(response.json(), dict)
+            return isinstance(parse_json(data), dict)
         except ValueError:
             return False
 
@@ -143,11 +160,12 @@ class OpenAIClient:
         for entry in data:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 length = entry.get("max_model_len")
+                owner = entry.get("owned_by")
                 models.append(
                     ModelInfo(
                         id=entry["id"],
-                        owned_by=str(entry.get("owned_by") or ""),
-                        max_model_len=length if isinstance(length, int) else None,
+                        owned_by=owner if isinstance(owner, str) else "",
+                        max_model_len=_count(length) or None,
                     )
                 )
         return models
@@ -163,8 +181,9 @@ class OpenAIClient:
         payload = {**body, "stream": True}
         try:
             async with self._http.stream("POST", "/v1/completions", json=payload) as response:
+                source = f"{self.config.root}/v1/completions"
                 if response.status_code >= 400:
-                    text = (await response.aread()).decode("utf-8", errors="replace")
+                    text = await read_error_text(response, source)
                     raise self._status_error(response.status_code, text, "/v1/completions")
                 kind = response.headers.get("content-type", "")
                 if "text/event-stream" not in kind:
@@ -173,7 +192,8 @@ class OpenAIClient:
                         "instead of an event stream: is this an OpenAI-compatible server?"
                     )
                 finished = False
-                async for event in json_events(response.aiter_lines()):
+                stream = lines(response, source, line_timeout=self.config.read_timeout)
+                async for event in json_events(stream):
                     chunk = _chunk(event)
                     if chunk.finish_reason is not None:
                         finished = True
@@ -209,6 +229,8 @@ class OpenAIClient:
             return StreamStalledError(f"{root} timed out: {_cause(exc)}.")
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return ServerUnreachableError(f"{root} is not a usable address: {exc}.")
+        if isinstance(exc, httpx.RemoteProtocolError) and (malformed := _malformed(root, exc)):
+            return malformed
         if isinstance(exc, httpx.TransportError):
             when = "in the middle of the stream" if streaming else "before answering"
             return ServerDisconnectedError(
@@ -246,56 +268,94 @@ class OpenAIClient:
 def _chunk(event: Mapping[str, Any]) -> Chunk:
     usage = _usage(event.get("usage"))
     if "error" in event and not event.get("choices"):
-        raise MalformedStreamError(f"The server reported an error in the stream: {event['error']}")
+        error = event["error"]
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            error = error["message"]
+        raise MalformedStreamError(f"The server reported an error in the stream: {short(error)}")
     choices = event.get("choices")
     if not isinstance(choices, list):
-        raise MalformedStreamError(f"A stream event has no choices: {str(event)[:120]}")
+        raise MalformedStreamError(f"A stream event has no choices: {short(event)}")
     if not choices:
         if usage is None:
-            raise MalformedStreamError(f"A stream event is empty: {str(event)[:120]}")
+            raise MalformedStreamError(f"A stream event is empty: {short(event)}")
         return Chunk(text="", usage=usage)
     choice = choices[0]
     if not isinstance(choice, dict):
-        raise MalformedStreamError(f"A stream choice is not an object: {str(choice)[:120]}")
+        raise MalformedStreamError(f"A stream choice is not an object: {short(choice)}")
     text = choice.get("text")
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise MalformedStreamError(f"A stream choice has no text: {str(choice)[:120]}")
+        raise MalformedStreamError(f"A stream choice has no text: {short(choice)}")
     finish = choice.get("finish_reason")
     ids = choice.get("token_ids")
+    if ids is not None and (
+        not isinstance(ids, list) or not all(type(i) is int and 0 <= i < MAX_COUNT for i in ids)
+    ):
+        raise MalformedStreamError(f"A stream choice has invalid token ids: {short(ids)}")
     return Chunk(
         text=text,
         finish_reason=finish if isinstance(finish, str) else None,
-        token_ids=tuple(ids) if isinstance(ids, list) else None,
+        token_ids=tuple(ids) if ids is not None else None,
         usage=usage,
     )
 
 
+def _count(value: Any) -> int | None:
+    """``value`` when it is a believable token count, else ``None``."""
+    if type(value) is int and 0 <= value < MAX_COUNT:
+        return value
+    return None
+
+
 def _usage(value: Any) -> Usage | None:
+    """The usage a server reported; negative, absurd or non-integer counts are ignored."""
     if not isinstance(value, dict):
         return None
-    prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")
-    if not isinstance(prompt, int) or not isinstance(completion, int):
+    prompt, completion = _count(value.get("prompt_tokens")), _count(value.get("completion_tokens"))
+    if prompt is None or completion is None:
+        if "prompt_tokens" in value or "completion_tokens" in value:
+            log.warning("ignoring unbelievable usage from the server: %s", short(value))
         return None
     details = value.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    return Usage(prompt, completion, cached if isinstance(cached, int) else None)
+    cached = _count(details.get("cached_tokens")) if isinstance(details, dict) else None
+    return Usage(prompt, completion, min(cached, prompt) if cached is not None else None)
 
 
 def _server_message(body: str) -> str:
     try:
-        payload = json.loads(body)
+        payload = parse_json(body)
     except ValueError:
-        return body.strip()[:200]
+        return short(body.strip(), 200)
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
+            return short(error["message"], 300)
         for key in ("message", "detail", "error"):
             if payload.get(key):
-                return str(payload[key])
-    return body.strip()[:200]
+                return short(payload[key], 300)
+    return short(body.strip(), 200)
+
+
+_LENGTH_LIE = re.compile(r"received (\d+) bytes, expected (\d+)")
+
+
+def _malformed(root: str, exc: httpx.RemoteProtocolError) -> MalformedResponseError | None:
+    """A protocol error that is the server's fault, not a dropped connection; else ``None``."""
+    text = _cause(exc)
+    if "incomplete chunked read" in text or "without sending a response" in text:
+        return None  # the connection ended: the server stopped or a network failed
+    if lie := _LENGTH_LIE.search(text):
+        received, expected = lie.groups()
+        return MalformedResponseError(
+            f"{root} sent a malformed response: its Content-Length announced {expected} bytes "
+            f"and it sent {received}. The server (or a proxy in front of it) is at fault, "
+            "not the network."
+        )
+    return MalformedResponseError(
+        f"{root} sent a malformed HTTP response ({short(text)}). The server (or a proxy in "
+        "front of it) is at fault, not the network."
+    )
 
 
 def _is_tls(exc: BaseException) -> bool:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import httpx
 
 from s1desk.backends.remote_errors import RemoteConfigError
 
 #: Seconds without a byte from the server before a stream counts as stalled.
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: The longest timeout accepted (a day): longer ones overflow the event loop's timers.
+MAX_TIMEOUT = 86_400.0
+#: The largest context length accepted (far above any served model).
+MAX_CONTEXT_LENGTH = 1 << 24
 
 
 class ApiKey:
@@ -54,18 +61,77 @@ class RemoteServerConfig:
     context_length: int | None = None
 
     def __post_init__(self) -> None:
-        url = self.base_url.strip()
-        if not url.startswith(("http://", "https://")):
+        check_server_url(self.base_url)
+        for name, value in (("connect", self.connect_timeout), ("read", self.read_timeout)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or not 0 < value <= MAX_TIMEOUT
+            ):
+                raise RemoteConfigError(
+                    f"The {name} timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds, "
+                    f"not {value!r}."
+                )
+        length = self.context_length
+        if length is not None and (
+            isinstance(length, bool)
+            or not isinstance(length, int)
+            or not 1 <= length <= MAX_CONTEXT_LENGTH
+        ):
             raise RemoteConfigError(
-                f"The server address must start with http:// or https://, not {url!r}."
+                f"context length must be positive and at most {MAX_CONTEXT_LENGTH:,}, "
+                f"not {length!r}"
             )
-        if self.connect_timeout <= 0 or self.read_timeout <= 0:
-            raise RemoteConfigError("timeouts must be above 0 seconds")
-        if self.context_length is not None and self.context_length < 1:
-            raise RemoteConfigError(f"context length must be positive, not {self.context_length}")
 
     @property
     def root(self) -> str:
         """The server root, without a trailing ``/`` or ``/v1``."""
         url = self.base_url.strip().rstrip("/")
         return url.removesuffix("/v1")
+
+
+def check_server_url(value: object) -> None:
+    """Refuse a server address that is not a usable ``http(s)://host[:port][/path]``.
+
+    An address holding a user name and password is refused too: it would be
+    echoed in messages and saved in clear. The message never repeats the
+    password.
+    """
+    if not isinstance(value, str):
+        raise RemoteConfigError(f"The server address must be text, not {type(value).__name__}.")
+    url = value.strip()
+    shown = redact_url(url)
+    if not url.startswith(("http://", "https://")):
+        raise RemoteConfigError(
+            f"The server address must start with http:// or https://, not {shown!r}."
+        )
+    try:
+        parsed = httpx.URL(url)
+        host, port = parsed.host, parsed.port
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise RemoteConfigError(f"The server address {shown!r} is not a valid URL: {exc}.") from exc
+    if port is not None and not 0 < port < 65536:
+        raise RemoteConfigError(
+            f"The server address {shown!r} is not a valid URL: port {port} is out of range."
+        )
+    if not host:
+        raise RemoteConfigError(f"The server address {shown!r} names no host.")
+    if parsed.userinfo:
+        raise RemoteConfigError(
+            f"The server address {shown!r} holds a user name or password. s1desk does not "
+            "keep credentials in addresses (they would show in messages and be saved in "
+            "clear): remove them, and give the server's key as its API key, which is kept "
+            "in the system keyring."
+        )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"

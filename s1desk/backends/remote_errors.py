@@ -41,8 +41,16 @@ class ServerDisconnectedError(RemoteError):
     """The connection dropped before the stream ended (the server died or restarted)."""
 
 
-class MalformedStreamError(RemoteError):
+class MalformedResponseError(RemoteError):
+    """The server broke HTTP or the API's format (a false Content-Length, a bad status line)."""
+
+
+class MalformedStreamError(MalformedResponseError):
     """The stream held data that is not the OpenAI streaming format."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A response, a stream line or a decompressed body passed the client's size limit."""
 
 
 class ServerRequestError(RemoteError):

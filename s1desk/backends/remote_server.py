@@ -43,6 +43,12 @@ class ServerProfile:
         return self.kind is ServerKind.VLLM
 
     @property
+    def takes_token_ids(self) -> bool:
+        """vLLM takes a prompt as token ids; llama_cpp.server only as text (which it
+        tokenizes with special-token parsing on)."""
+        return self.kind is ServerKind.VLLM
+
+    @property
     def drops_control_tokens(self) -> bool:
         """llama_cpp.server streams a control token (``<|im_start|>``) as an empty chunk
         and cannot stop on it: the client must notice the empty chunk."""

@@ -55,6 +55,14 @@ class ScriptedBackend:
     def name(self) -> str:
         return self._label
 
+    @property
+    def model(self) -> None:
+        return None
+
+    @property
+    def context_length(self) -> None:
+        return None
+
     async def stream(
         self, request: GenerationRequest, cancel: CancelToken | None = None
     ) -> AsyncIterator[StreamEvent]:

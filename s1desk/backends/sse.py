@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from s1desk.backends.remote_body import parse_json, short
 from s1desk.backends.remote_errors import MalformedStreamError
 
 DONE = "[DONE]"
@@ -15,8 +15,8 @@ async def json_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]
     """Yield each ``data:`` payload as a JSON object until ``data: [DONE]``.
 
     Comments, ``event:``/``id:``/``retry:`` fields and blank lines are skipped.
-    Anything else that is not a JSON object raises :class:`MalformedStreamError`
-    with the offending text (shortened).
+    Anything else that is not a JSON object (too deep nesting included) raises
+    :class:`MalformedStreamError` with the offending text (shortened).
     """
     async for raw in lines:
         line = raw.rstrip("\r")
@@ -28,20 +28,16 @@ async def json_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]
             continue
         if field != "data":
             raise MalformedStreamError(
-                f"The server sent a line that is not an event: {_short(line)}"
+                f"The server sent a line that is not an event: {short(line)}"
             )
         if value.strip() == DONE:
             return
         try:
-            payload = json.loads(value)
-        except json.JSONDecodeError as exc:
+            payload = parse_json(value)
+        except ValueError as exc:
             raise MalformedStreamError(
-                f"The server sent stream data that is not JSON: {_short(value)}"
+                f"The server sent stream data that is not JSON: {short(value)} ({exc})"
             ) from exc
         if not isinstance(payload, dict):
-            raise MalformedStreamError(f"The server sent unexpected stream data: {_short(value)}")
+            raise MalformedStreamError(f"The server sent unexpected stream data: {short(value)}")
         yield payload
-
-
-def _short(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,14 @@ from s1desk.events import (
     ThinkingText,
     WaitInjected,
 )
-from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.machine import CloseReason, FinishReason, Phase
 from s1desk.thinking.policy import BudgetPolicy
+
+log = logging.getLogger(__name__)
+
+#: The error kind of a reply that failed outside the stream (the window closed, the stream
+#: broke off).
+APP_ERROR = "app"
 
 
 class PieceKind(Enum):
@@ -41,30 +48,25 @@ class ReasoningPiece:
     at: int = 0  # thinking tokens before this piece
 
 
-class Phase(Enum):
-    """Where an assistant message stands."""
-
-    WAITING = "waiting"  # sent; nothing streamed yet
-    THINKING = "thinking"
-    ANSWERING = "answering"
-    DONE = "done"
-    FAILED = "failed"
-
-
 @dataclass
 class AssistantMessage:
     """The reply to one user message, as it streams and once finished.
 
+    This is the one reader of a backend's :data:`~s1desk.events.StreamEvent`
+    values: the views show what it holds and the store saves it
+    (:mod:`s1desk.chat.recording`); restoring a saved answer rebuilds it.
     Live thinking-token counts are estimated from the stream (one text event
     per token for the local backend) and replaced by the exact figure at
-    ``ThinkingEnd``.
+    ``ThinkingEnd``. ``phase`` is the generation's (thinking, answering,
+    finished); ``error`` says a finished reply failed.
     """
 
     policy: BudgetPolicy
     clock: Callable[[], float] = time.monotonic
+    source: str = ""  # the backend that wrote it ("" when unknown, e.g. restored)
     pieces: list[ReasoningPiece] = field(default_factory=list)
     answer_parts: list[str] = field(default_factory=list)
-    phase: Phase = Phase.WAITING
+    phase: Phase = Phase.THINKING
     thinking_tokens: int = 0
     answer_tokens: int = 0
     waits: int = 0
@@ -72,11 +74,14 @@ class AssistantMessage:
     finish_reason: FinishReason | None = None
     stats: Stats | None = None
     error: str | None = None
+    error_kind: str = ""
+    budget_adjusted: BudgetAdjusted | None = None
     notice: str | None = None
     started_at: float = 0.0
     first_token_at: float | None = None
     thinking_ended_at: float | None = None
     ended_at: float | None = None
+    revision: int = 0  # events folded so far: a reader compares it to see what changed
 
     def __post_init__(self) -> None:
         self.started_at = self.clock()
@@ -92,7 +97,12 @@ class AssistantMessage:
 
     @property
     def finished(self) -> bool:
-        return self.phase in (Phase.DONE, Phase.FAILED)
+        return self.phase is Phase.FINISHED
+
+    @property
+    def waiting(self) -> bool:
+        """Sent, and nothing streamed yet (the prompt is being read)."""
+        return self.phase is Phase.THINKING and not self.pieces
 
     @property
     def thinking_seconds(self) -> float:
@@ -103,8 +113,12 @@ class AssistantMessage:
         return max(0.0, end - self.started_at)
 
     def apply(self, event: StreamEvent) -> None:
-        """Fold one event into the message."""
+        """Fold one event into the message; nothing follows ``Done`` or an error."""
+        if self.finished:
+            log.warning("%s after the end of the stream, ignored", event.type)
+            return
         now = self.clock()
+        self.revision += 1
         if isinstance(event, ThinkingText | AnswerText) and self.first_token_at is None:
             self.first_token_at = now
         match event:
@@ -129,6 +143,7 @@ class AssistantMessage:
                 self.answer_tokens += 1
                 self.answer_parts.append(text)
             case BudgetAdjusted(max_thinking=cap, min_thinking=floor, message=message):
+                self.budget_adjusted = event
                 self.policy = BudgetPolicy(
                     max_thinking=cap,
                     min_thinking=floor,
@@ -145,18 +160,21 @@ class AssistantMessage:
                 self.waits = event.waits
             case Done(reason=reason):
                 self.finish_reason = reason
-                self.phase = Phase.DONE
+                self.phase = Phase.FINISHED
                 self.ended_at = now
-            case ErrorEvent(message=message):
-                self.error = message
-                self.phase = Phase.FAILED
-                self.ended_at = now
+            case ErrorEvent(message=message, kind=kind):
+                self._failed(message, kind, now)
 
     def fail(self, message: str) -> None:
         """Mark the message failed for a reason outside the stream."""
+        self.revision += 1
+        self._failed(message, APP_ERROR, self.clock())
+
+    def _failed(self, message: str, kind: str, now: float) -> None:
         self.error = message
-        self.phase = Phase.FAILED
-        self.ended_at = self.clock()
+        self.error_kind = kind
+        self.phase = Phase.FINISHED
+        self.ended_at = now
 
     def _add_text(self, text: str) -> None:
         # One piece per event: appending never copies what came before, so a

@@ -24,6 +24,7 @@ class Exchange:
 
     user: str
     reply: AssistantMessage | None = None
+    request: GenerationRequest | None = None  # what the reply was asked with
 
 
 class ChatSession:
@@ -82,20 +83,23 @@ class ChatSession:
         policy: BudgetPolicy,
         sampler: SamplerSettings,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        source: str = "",
     ) -> GenerationRequest:
-        """Begin a (new) reply to exchange ``index``; later exchanges are dropped."""
+        """Begin a (new) reply to exchange ``index`` from backend ``source``; later exchanges
+        are dropped."""
         if not 0 <= index < len(self.exchanges):
             raise ChatStateError(f"There is no message {index + 1}.")
         del self.exchanges[index + 1 :]
         exchange = self.exchanges[index]
-        exchange.reply = AssistantMessage(policy=policy, clock=self._clock)
-        return GenerationRequest(
+        exchange.reply = AssistantMessage(policy=policy, clock=self._clock, source=source)
+        exchange.request = GenerationRequest(
             question=exchange.user,
             history=tuple(self.history(index)),
             system_prompt=system_prompt,
             policy=policy,
             sampler=sampler,
         )
+        return exchange.request
 
     def clear(self) -> None:
         self.exchanges.clear()

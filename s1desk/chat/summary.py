@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from s1desk.chat.message import AssistantMessage, Phase
-from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.chat.message import AssistantMessage
+from s1desk.thinking.machine import CloseReason, FinishReason, Phase
 
 
 def tokens(n: int) -> str:
@@ -15,8 +15,8 @@ def thinking_summary(message: AssistantMessage) -> str:
     """``Thinking… 812 / 4,000 tokens`` while it thinks, then
     ``Thought for 12.4 s · 1,530 tokens · 2 × Wait``."""
     budget = message.policy.max_thinking
-    if message.phase in (Phase.WAITING, Phase.THINKING):
-        if message.phase is Phase.WAITING:
+    if message.phase is Phase.THINKING:
+        if message.waiting:
             return "Reading the prompt…"
         return f"Thinking… {tokens(message.thinking_tokens)} / {tokens(budget)} tokens"
     if message.close_reason is CloseReason.NONE or (

@@ -6,9 +6,13 @@ after a dropped connection). Unlike ``hf_hub_download``, which keeps its
 partial file only for the life of one call, the partial data lives in the
 cache as ``blobs/<sha256>.incomplete``, so a paused download, a cancelled one
 or one cut by an app restart resumes where it stopped. The bytes are checked
-against the hub's sha256 (the LFS etag) before the blob takes its final name;
-``hf_hub_download`` then links it into ``snapshots/<commit>/`` exactly as for
-any other tool, so other programs find the file and we find theirs.
+against the hub's sha256 (the LFS etag) before the blob takes its final name,
+then linked into ``snapshots/<commit>/`` in the layout ``hf_hub_download``
+uses, so other programs find the file and we find theirs.
+
+Nothing the hub says is trusted to be a path: the ETag, the commit, the file
+names and the revision are checked (``download_paths``) before any file is
+created, and every path built from them must resolve inside the cache.
 """
 
 from __future__ import annotations
@@ -30,8 +34,13 @@ from typing import Any, BinaryIO
 
 import filelock
 from huggingface_hub import constants as hf_constants
-from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-from huggingface_hub.file_download import http_get, repo_folder_name
+from huggingface_hub import get_hf_file_metadata, hf_hub_url
+from huggingface_hub.file_download import (
+    _cache_commit_hash_for_specific_revision,
+    _create_symlink,
+    http_get,
+    repo_folder_name,
+)
 from huggingface_hub.utils._headers import build_hf_headers
 
 from s1desk.models.download_errors import DownloadError, disk_full, explain
@@ -42,6 +51,13 @@ from s1desk.models.download_events import (
     DownloadFinished,
     DownloadPaused,
     DownloadProgress,
+)
+from s1desk.models.download_paths import (
+    check_commit,
+    check_etag,
+    check_relative_name,
+    check_repo_id,
+    require_inside,
 )
 
 log = logging.getLogger(__name__)
@@ -256,6 +272,7 @@ class _Job:
         req = self.request
         current = req.filenames[0] if req.filenames else ""
         try:
+            self._check_request()
             metas = []
             for name in req.filenames:
                 current = name
@@ -286,8 +303,22 @@ class _Job:
             log.info("download of %s/%s failed: %s", req.repo_id, current, error, exc_info=exc)
             self.emit(DownloadFailed(req.repo_id, message=str(error), kind=error.kind))
 
+    def _check_request(self) -> None:
+        """Refuse names that could make a path outside the cache, before any request."""
+        req = self.request
+        check_repo_id(req.repo_id)
+        check_relative_name(req.revision, "the revision", "the request")
+        for name in req.filenames:
+            check_relative_name(name, "the file name", "the request")
+
+    @property
+    def storage(self) -> Path:
+        """This repository's folder in the cache (``models--owner--name``)."""
+        name = repo_folder_name(repo_id=self.request.repo_id, repo_type="model")
+        return require_inside(self.cache_dir, self.cache_dir / name, "the repository id")
+
     def _metadata(self, filename: str) -> tuple[str, str, str, int]:
-        """(url to fetch, etag, commit, size) from one HEAD request."""
+        """(url to fetch, etag, commit, size) from one HEAD request, names checked."""
         req = self.request
         url = hf_hub_url(req.repo_id, filename, revision=req.revision, endpoint=self.endpoint)
         meta = get_hf_file_metadata(url, token=req.token, endpoint=self.endpoint)
@@ -297,16 +328,21 @@ class _Job:
                 "(no commit, checksum or size): check HF_ENDPOINT and any proxy.",
                 "network",
             )
-        return meta.location or url, meta.etag, meta.commit_hash, meta.size
+        etag = check_etag(meta.etag, self.endpoint)
+        commit = check_commit(meta.commit_hash, self.endpoint)
+        if meta.size < 0:
+            raise DownloadError(
+                f"{self.endpoint} gave a negative size ({meta.size}) for {filename}.", "network"
+            )
+        return meta.location or url, etag, commit, meta.size
 
     def _fetch(self, index: int, filename: str, meta: tuple[str, str, str, int]) -> _FileResult:
-        req = self.request
-        url, etag, _commit, size = meta
-        storage = self.cache_dir / repo_folder_name(repo_id=req.repo_id, repo_type="model")
-        blob = storage / "blobs" / etag
+        url, etag, commit, size = meta
+        storage = self.storage
+        blob = require_inside(storage / "blobs", storage / "blobs" / etag, "the hub's ETag")
         if blob.is_file() and blob.stat().st_size == size:
             self.done_total += size
-            return _FileResult(self._link(filename), 0, reused=True)
+            return _FileResult(self._link(filename, blob, commit), 0, reused=True)
         blob.parent.mkdir(parents=True, exist_ok=True)
         partial = blob.with_name(etag + ".incomplete")
         lock_path = self.cache_dir / ".locks" / storage.name / f"{etag}.s1desk.lock"
@@ -324,7 +360,7 @@ class _Job:
             partial.replace(blob)
         finally:
             lock.release()
-        return _FileResult(self._link(filename), downloaded, reused=False)
+        return _FileResult(self._link(filename, blob, commit), downloaded, reused=False)
 
     def _transfer(
         self, index: int, filename: str, url: str, etag: str, size: int, partial: Path
@@ -401,19 +437,22 @@ class _Job:
             )
         return size - have
 
-    def _link(self, filename: str) -> Path:
-        """Let ``hf_hub_download`` record the blob under ``snapshots/`` and ``refs/``."""
-        req = self.request
-        return Path(
-            hf_hub_download(
-                req.repo_id,
-                filename,
-                revision=req.revision,
-                cache_dir=self.cache_dir,
-                token=req.token,
-                endpoint=self.endpoint,
-            )
-        )
+    def _link(self, filename: str, blob: Path, commit: str) -> Path:
+        """Record the blob as ``snapshots/<commit>/<filename>`` and the revision in ``refs/``.
+
+        The same layout and helpers as ``hf_hub_download`` (a relative symlink, or
+        a copy where symlinks are unavailable), without asking the hub again.
+        """
+        storage = self.storage
+        snapshots = storage / "snapshots"
+        pointer = snapshots / commit / filename
+        # The folders on the way must stay inside snapshots/ (no link planted to elsewhere).
+        require_inside(snapshots, pointer.parent, "the file name")
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        require_inside(snapshots, pointer.parent, "the file name")
+        _create_symlink(str(blob), str(pointer), new_blob=False)
+        _cache_commit_hash_for_specific_revision(str(storage), self.request.revision, commit)
+        return pointer
 
 
 class DownloadHandle:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from s1desk.models.architecture import Architecture
-from s1desk.models.catalog import Quantization
+from s1desk.models.catalog import BITS_PER_WEIGHT, Quantization
 from s1desk.models.hardware import Hardware
 
 N_UBATCH = 512
@@ -177,6 +177,10 @@ def assess_catalog(
     ]
 
 
+#: Q4_K_M's bits per weight: the usual balance of speed and quality, preferred among
+#: builds that place alike.
+USUAL_BITS_PER_WEIGHT = BITS_PER_WEIGHT["Q4_K_M"]
+
 #: The largest weights recommended for decoding on a CPU.
 CPU_COMFORT_WEIGHTS = 6 * 2**30
 
@@ -191,14 +195,18 @@ def _score(f: Fit) -> tuple[int, float, float]:
         capacity = params * min(bpw, 4.5) / 4.5
         return (3, capacity, min(bpw, 8.5) - (0.5 if bpw > 8.5 else 0.0))
     if f.verdict is Verdict.PARTIAL:
-        return (2, f.gpu_layers / f.n_layers, -abs(bpw - 4.85))
+        return (2, f.gpu_layers / f.n_layers, -abs(bpw - USUAL_BITS_PER_WEIGHT))
     if f.verdict is Verdict.CPU:
         # Memory-bandwidth bound: every token reads all weights, and reasoning
         # runs to thousands of tokens, so past ~6 GiB of weights a CPU is too
         # slow to be the advice; Q4_K_M is the usual balance of speed and quality.
         if f.estimate.weights <= CPU_COMFORT_WEIGHTS:
-            return (1, 8 * f.estimate.weights / bpw * min(bpw, 4.5) / 4.5, -abs(bpw - 4.85))
-        return (1, -float(f.estimate.weights), -abs(bpw - 4.85))
+            return (
+                1,
+                8 * f.estimate.weights / bpw * min(bpw, 4.5) / 4.5,
+                -abs(bpw - USUAL_BITS_PER_WEIGHT),
+            )
+        return (1, -float(f.estimate.weights), -abs(bpw - USUAL_BITS_PER_WEIGHT))
     return (0, 0.0, 0.0)
 
 

@@ -92,11 +92,17 @@ def system_memory() -> tuple[int, int]:
         return values["MemTotal"], values.get("MemAvailable", values["MemFree"])
 
 
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU (llama.cpp is imported here, on
+    first use: it takes a moment)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 def detect_hardware(offload_supported: bool | None = None) -> Hardware:
     """Look at the machine. ``offload_supported`` defaults to asking this llama.cpp build."""
     if offload_supported is None:
-        from s1desk.backends.llama_session import gpu_offload_supported
-
         offload_supported = gpu_offload_supported()
     gpus, note = detect_gpus()
     notes = [note] if note else []

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from s1desk import paths
 from s1desk.errors import ModelLoadError, S1DeskError
 from s1desk.models.download import hub_cache_dir
+from s1desk.models.download_paths import inside
+from s1desk.models.file_check import check_model_file, explain_open_error
 from s1desk.models.gguf import read_gguf
 from s1desk.models.naming import parse_gguf_name, split_part_names
 
@@ -61,9 +64,12 @@ def _save(files: list[Path]) -> None:
 def describe(path: Path, source: str, repo_id: str | None = None) -> LocalModel:
     """Read the GGUF header; a damaged or missing file is listed with its problem."""
     parts = [path.with_name(n) for n in split_part_names(path.name)]
-    size = sum(p.stat().st_size for p in parts if p.exists())
+    size = sum(p.stat().st_size for p in parts if p.is_file())
     try:
-        info = read_gguf(path)
+        try:
+            info = read_gguf(check_model_file(path))
+        except OSError as exc:  # unreadable after the check, or a read error
+            raise explain_open_error(path, exc) from exc
         missing = [p.name for p in parts if not p.exists()]
         problem = f"missing parts: {', '.join(missing)}" if missing else None
         return LocalModel(
@@ -90,8 +96,21 @@ def _cached(cache_dir: Path) -> list[LocalModel]:
                 parsed = parse_gguf_name(f.file_name)
                 if not f.file_name.lower().endswith(".gguf") or parsed.part != 1:
                     continue
-                found.append(describe(Path(f.file_path), "cache", repo.repo_id))
+                path = Path(f.file_path)
+                if not inside(repo.repo_path / "blobs", path) and path.is_symlink():
+                    found.append(_outside(path, repo.repo_id))
+                else:
+                    found.append(describe(path, "cache", repo.repo_id))
     return found
+
+
+def _outside(path: Path, repo_id: str) -> LocalModel:
+    """A cache entry whose link leads out of the cache: listed, never read or loaded."""
+    target = os.path.realpath(path)
+    log.warning("%s links outside the Hugging Face cache, to %s: not used", path, target)
+    problem = f"links outside the Hugging Face cache (to {target}); not used"
+    quant = parse_gguf_name(path.name).quant or "unknown"
+    return LocalModel(path, 0, quant, "unknown", "cache", repo_id, problem=problem)
 
 
 def list_local_models(cache_dir: Path | None = None) -> list[LocalModel]:
@@ -112,7 +131,10 @@ def list_local_models(cache_dir: Path | None = None) -> list[LocalModel]:
 def add_model(path: Path) -> LocalModel:
     """Remember a GGUF from anywhere on disk (it is checked, not copied)."""
     path = Path(path).expanduser().resolve()
-    info = read_gguf(path)  # raises ModelLoadError with a plain message
+    try:
+        info = read_gguf(check_model_file(path))  # raises ModelLoadError with a plain message
+    except OSError as exc:
+        raise explain_open_error(path, exc) from exc
     files = _registered()
     if path not in files:
         files.append(path)
@@ -121,32 +143,56 @@ def add_model(path: Path) -> LocalModel:
     return describe(path, "added")
 
 
-def remove_model(model: LocalModel) -> list[Path]:
+def remove_model(model: LocalModel, cache_dir: Path | None = None) -> list[Path]:
     """Delete a cached model (all its parts, blobs included) or forget an added one.
 
     Files added by path are only forgotten, never deleted: they belong to the user.
-    Returns what was deleted.
+    Only links inside the Hugging Face cache are removed, and only blobs in their
+    repository's ``blobs/`` folder: a link that leads elsewhere (a crafted ETag
+    once made one) is removed, never what it points at. Returns what was deleted.
     """
     if model.source == "added":
         _save([p for p in _registered() if p != model.path])
         return []
+    cache = cache_dir or hub_cache_dir()
+    repo_dir = _repo_dir(model.path)
+    if repo_dir is None or not inside(cache, repo_dir):
+        raise S1DeskError(
+            f"{model.path} is not in the Hugging Face cache {cache}; it was not deleted."
+        )
+    snapshots = repo_dir / "snapshots"
     deleted: list[Path] = []
     for name in split_part_names(model.path.name):
         link = model.path.with_name(name)
         if not link.exists() and not link.is_symlink():
             continue
+        if not inside(snapshots, link.parent):
+            log.warning("not deleting %s: its folder leads outside %s", link, snapshots)
+            continue
         target = link.resolve()
         link.unlink()
         deleted.append(link)
-        if target != link and target.exists() and not _still_linked(target, model.path):
+        if target == link or not target.exists():
+            continue
+        if not inside(repo_dir / "blobs", target):
+            log.warning(
+                "%s pointed outside the cache, at %s: that file is left alone", link, target
+            )
+            continue
+        if not _still_linked(target, model.path):
             target.unlink()
             deleted.append(target)
     return deleted
 
 
+def _repo_dir(path: Path) -> Path | None:
+    """The ``models--owner--name`` folder that holds ``path``."""
+    return next((p for p in path.parents if p.name.startswith("models--")), None)
+
+
 def _still_linked(blob: Path, near: Path) -> bool:
     """Whether another snapshot of the same repository still points at ``blob``."""
-    repo_dir = next((p for p in near.parents if p.name.startswith("models--")), None)
+    repo_dir = _repo_dir(near)
     if repo_dir is None:
         return False
     return any(

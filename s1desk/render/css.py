@@ -9,6 +9,7 @@ _MATH_CSS = """
 math[display="block"] { display: block math; margin: 0.3em 0; }
 mrow.boxed { border: 1.5px solid currentColor; padding: 0.15em 0.3em; }
 code.math-source { white-space: pre-wrap; }
+span.plain { white-space: pre-wrap; }
 """
 
 

@@ -13,7 +13,9 @@ from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from s1desk.render.environments import use_fast_amsmath
 from s1desk.render.mathml import sanitize
+from s1desk.render.scan import brace_pairs, find_from
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,8 @@ def _render(content: str, options: dict[str, Any]) -> str:
 
 
 def _closing(src: str, start: int, close: str) -> int:
-    """Index of ``close`` after ``start``, or -1."""
-    return src.find(close, start)
+    """Index of ``close`` after ``start``, or -1 (a table lookup: see scan.py)."""
+    return find_from(src, close, start)
 
 
 def _brackets(state: StateInline, silent: bool) -> bool:
@@ -70,23 +72,15 @@ def _boxed(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     if not src.startswith("\\boxed{", pos):
         return False
-    depth = 0
-    for i in range(pos + len("\\boxed"), state.posMax):
-        char = src[i]
-        if char == "\\":
-            continue
-        if char == "{" and src[i - 1] != "\\":
-            depth += 1
-        elif char == "}" and src[i - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                if not silent:
-                    token = state.push("math_inline", "math", 0)
-                    token.content = src[pos : i + 1]
-                    token.markup = "\\boxed"
-                state.pos = i + 1
-                return True
-    return False
+    end = brace_pairs(src).get(pos + len("\\boxed"), -1)
+    if end < 0 or end >= state.posMax:
+        return False
+    if not silent:
+        token = state.push("math_inline", "math", 0)
+        token.content = src[pos : end + 1]
+        token.markup = "\\boxed"
+    state.pos = end + 1
+    return True
 
 
 def math_plugin(md: MarkdownIt) -> None:
@@ -113,5 +107,6 @@ def math_plugin(md: MarkdownIt) -> None:
         ),
     )
     amsmath_plugin(md, renderer=lambda content: to_mathml(content, True))
+    use_fast_amsmath(md)
     md.inline.ruler.before("escape", "math_brackets", _brackets)
     md.inline.ruler.before("escape", "math_boxed", _boxed)

@@ -10,7 +10,6 @@ from s1desk.store.errors import (
     StoreVersionError,
 )
 from s1desk.store.history import HistoryStore
-from s1desk.store.recorder import MessageRecorder
 from s1desk.store.records import (
     Conversation,
     Message,
@@ -26,7 +25,6 @@ __all__ = [
     "HistoryStore",
     "ImportFormatError",
     "Message",
-    "MessageRecorder",
     "MessageStatus",
     "NotFoundError",
     "SearchHit",

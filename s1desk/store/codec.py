@@ -37,6 +37,33 @@ def dumps(value: Any) -> str | None:
     return json.dumps(to_plain(value), ensure_ascii=False)
 
 
+#: SQLite's integers are 64-bit; a larger one cannot be stored (nor is it a real count).
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about huge inputs."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "a huge number"
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "a deeply nested value"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_text(value: str, where: str) -> str:
+    """``value`` if it can be stored as UTF-8 (no lone surrogates, as ``"\\ud800"`` gives)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ImportFormatError(
+            f"{where}: not valid Unicode text (a lone surrogate at character {exc.start})"
+        ) from None
+    return value
+
+
 def _check(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -57,23 +84,27 @@ def _check(value: Any, hint: Any, where: str) -> Any:
             return hint(value)
         except ValueError:
             allowed = ", ".join(repr(m.value) for m in hint)
-            raise ImportFormatError(f"{where}: expected one of {allowed}, got {value!r}") from None
+            raise ImportFormatError(
+                f"{where}: expected one of {allowed}, got {short(value)}"
+            ) from None
     if hint is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
-        raise ImportFormatError(f"{where}: expected a number, got {value!r}")
+        raise ImportFormatError(f"{where}: expected a number, got {short(value)}")
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
+            if not INT_MIN <= value <= INT_MAX:
+                raise ImportFormatError(f"{where}: the integer {short(value)} is out of range")
             return value
-        raise ImportFormatError(f"{where}: expected an integer, got {value!r}")
+        raise ImportFormatError(f"{where}: expected an integer, got {short(value)}")
     if hint is str:
         if isinstance(value, str):
-            return value
-        raise ImportFormatError(f"{where}: expected a string, got {value!r}")
+            return check_text(value, where)
+        raise ImportFormatError(f"{where}: expected a string, got {short(value)}")
     if hint is bool:
         if isinstance(value, bool):
             return value
-        raise ImportFormatError(f"{where}: expected true or false, got {value!r}")
+        raise ImportFormatError(f"{where}: expected true or false, got {short(value)}")
     raise TypeError(f"no JSON reading for {hint!r}")  # a programming error, not bad input
 
 

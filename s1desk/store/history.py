@@ -9,15 +9,12 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-from s1desk.events import BudgetAdjusted, ErrorEvent, Stats
 from s1desk.sampling import SamplerSettings
-from s1desk.store import codec, database, export, importer, lease, migrations
+from s1desk.store import codec, database, dbfile, export, importer, lease, migrations, rows
 from s1desk.store import search as fts
 from s1desk.store.checkpoint import Checkpointer
-from s1desk.store.errors import NotFoundError, StoreError
-from s1desk.store.recorder import FLUSH_EVENTS, FLUSH_SECONDS, MessageRecorder
+from s1desk.store.errors import NotFoundError, StoreCorruptError, StoreError
 from s1desk.store.records import (
     AnswerSnapshot,
     Conversation,
@@ -27,53 +24,12 @@ from s1desk.store.records import (
 )
 from s1desk.store.titles import title_from_question
 from s1desk.thinking.format import Turn
-from s1desk.thinking.machine import FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 
 log = logging.getLogger(__name__)
 
-_CONVERSATION = "id, title, created, updated, backend, model, deleted"
-_MESSAGE = (
-    "id, conversation_id, position, role, text, created, updated, status, reasoning, waits, "
-    "thinking_end_reason, thinking_end_token, thinking_end_offset, policy, sampler, stats, "
-    "budget_adjusted, backend, model, finish_reason, error"
-)
-
-
-def _conversation(row: Sequence[Any]) -> Conversation:
-    return Conversation(
-        id=row[0],
-        title=row[1],
-        created=codec.moment(row[2]),
-        updated=codec.moment(row[3]),
-        backend=row[4],
-        model=row[5],
-        deleted=None if row[6] is None else codec.moment(row[6]),
-    )
-
-
-def _message(row: Sequence[Any]) -> Message:
-    return Message(
-        id=row[0],
-        conversation_id=row[1],
-        position=row[2],
-        role=row[3],
-        text=row[4],
-        created=codec.moment(row[5]),
-        updated=codec.moment(row[6]),
-        status=MessageStatus(row[7]),
-        reasoning=row[8],
-        waits=codec.load_waits(row[9]),
-        thinking_end=codec.thinking_end(row[10], row[11], row[12]),
-        policy=codec.loads(BudgetPolicy, row[13]),
-        sampler=codec.loads(SamplerSettings, row[14]),
-        stats=codec.loads(Stats, row[15]),
-        budget_adjusted=codec.loads(BudgetAdjusted, row[16]),
-        backend=row[17],
-        model=row[18],
-        finish_reason=None if row[19] is None else FinishReason(row[19]),
-        error=codec.loads(ErrorEvent, row[20]),
-    )
+_CONVERSATION = rows.CONVERSATION_COLUMNS
+_MESSAGE = rows.MESSAGE_COLUMNS
 
 
 class HistoryStore:
@@ -92,6 +48,9 @@ class HistoryStore:
         self._lease: lease.WriterLease | None = None
         self._leases = path.with_name(path.name + ".writers")
         self._checkpointer: Checkpointer | None = None
+        #: An unusable file found at ``path`` when it opened, kept under another name;
+        #: its ``message`` is for the user (a new history was started in its place).
+        self.set_aside: dbfile.SetAside | None = None
 
     # -- opening and closing ------------------------------------------------
 
@@ -99,14 +58,33 @@ class HistoryStore:
     def open(cls, path: Path | None = None, *, read_only: bool = False) -> HistoryStore:
         """Open (creating and migrating as needed) the history at ``path``.
 
-        The default is ``history.sqlite3`` in the data directory. Messages left
-        ``streaming`` by a process that is gone are marked ``interrupted``.
+        The default is ``history.sqlite3`` in the data directory, created readable
+        by its owner only. A file there that is empty or not an SQLite database
+        is renamed, not overwritten, and a new history started: :attr:`set_aside`
+        then says where it went. Messages left ``streaming`` by a process that
+        is gone are marked ``interrupted``.
         """
         path = path if path is not None else database.default_path()
-        if not read_only:
+        set_aside = None
+        if read_only:
+            reason = dbfile.unusable(path) if path.is_file() else None
+            if reason is not None:
+                raise StoreCorruptError(
+                    f"Cannot read the history: {path} {reason}. Open it for writing to keep "
+                    "it aside and start a new history."
+                )
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            with database.errors(path, "create the history database"):
+                try:
+                    set_aside = dbfile.prepare(path)
+                except OSError as exc:
+                    raise StoreError(
+                        f"Could not create the history database {path}: {exc.strerror or exc}."
+                    ) from exc
         db = database.connect(path, read_only=read_only)
         store = cls(db, path, read_only=read_only)
+        store.set_aside = set_aside
         try:
             with database.errors(path, "prepare the history database"):
                 waiting = migrations.pending(db)
@@ -194,17 +172,17 @@ class HistoryStore:
             ).fetchone()
         if row is None:
             raise NotFoundError(f"There is no conversation {conversation_id}.")
-        return _conversation(row)
+        return rows.conversation(row)
 
     def list_conversations(self, offset: int = 0, limit: int = 50) -> list[Conversation]:
         """Conversations outside the trash, most recently updated first."""
         with database.errors(self.path, "list conversations"):
-            rows = self._db.execute(
+            found = self._db.execute(
                 f"SELECT {_CONVERSATION} FROM conversations WHERE deleted IS NULL "
                 "ORDER BY updated DESC, id DESC LIMIT ? OFFSET ?",
                 (limit, offset),
             ).fetchall()
-        return [_conversation(row) for row in rows]
+        return [rows.conversation(row) for row in found]
 
     def count_conversations(self) -> int:
         """How many conversations are outside the trash."""
@@ -245,11 +223,11 @@ class HistoryStore:
     def deleted_conversations(self) -> list[Conversation]:
         """The trash, most recently deleted first."""
         with database.errors(self.path, "list deleted conversations"):
-            rows = self._db.execute(
+            found = self._db.execute(
                 f"SELECT {_CONVERSATION} FROM conversations WHERE deleted IS NOT NULL "
                 "ORDER BY deleted DESC, id DESC"
             ).fetchall()
-        return [_conversation(row) for row in rows]
+        return [rows.conversation(row) for row in found]
 
     def purge_deleted(self, older_than: timedelta = timedelta(0)) -> int:
         """Remove for good the conversations in the trash for longer than ``older_than``."""
@@ -266,11 +244,15 @@ class HistoryStore:
         """The messages of a conversation, in order."""
         self.conversation(conversation_id)
         with database.errors(self.path, "read messages"):
-            rows = self._db.execute(
+            found = self._db.execute(
                 f"SELECT {_MESSAGE} FROM messages WHERE conversation_id = ? ORDER BY position",
                 (conversation_id,),
             ).fetchall()
-        return [_message(row) for row in rows]
+        messages = [m for row in found if (m := rows.message(row)) is not None]
+        if any(rows.position_damaged(m) for m in messages):
+            # Positions grow with ids in a conversation: the next best order.
+            messages.sort(key=lambda m: m.id)
+        return messages
 
     def message(self, message_id: int) -> Message:
         with database.errors(self.path, "read a message"):
@@ -279,7 +261,12 @@ class HistoryStore:
             ).fetchone()
         if row is None:
             raise NotFoundError(f"There is no message {message_id}.")
-        return _message(row)
+        message = rows.message(row)
+        if message is None:
+            raise StoreCorruptError(
+                f"Message {message_id} in {self.path} is damaged (its role is {row[3]!r})."
+            )
+        return message
 
     def turns(self, conversation_id: int) -> list[Turn]:
         """The conversation as history for the next request: questions and answers only.
@@ -328,13 +315,12 @@ class HistoryStore:
         model: str | None = None,
         policy: BudgetPolicy | None = None,
         sampler: SamplerSettings | None = None,
-        flush_seconds: float = FLUSH_SECONDS,
-        flush_events: int = FLUSH_EVENTS,
-    ) -> MessageRecorder:
-        """Append an empty ``streaming`` answer and return the recorder that fills it.
+    ) -> int:
+        """Append an empty ``streaming`` answer and return its id.
 
-        Feed the recorder every event of the generation; it writes in batches
-        and marks the message complete, interrupted or failed at the end.
+        :meth:`save_answer` fills it as it streams (a
+        :class:`~s1desk.chat.recording.Recording` writes it in batches) and
+        marks it complete, interrupted or failed at the end.
         """
         if self._lease is None and not self.read_only:
             self._lease = lease.WriterLease(self._leases)
@@ -365,12 +351,10 @@ class HistoryStore:
                 (now, backend, model, conversation_id),
             )
         assert cursor.lastrowid is not None
-        return MessageRecorder(
-            self, cursor.lastrowid, flush_seconds=flush_seconds, flush_events=flush_events
-        )
+        return cursor.lastrowid
 
     def save_answer(self, message_id: int, snapshot: AnswerSnapshot) -> None:
-        """Write a streamed answer's state (what a recorder calls on each flush)."""
+        """Write a streamed answer's state (what a recording writes on each flush)."""
         now = codec.timestamp(codec.now())
         end = snapshot.thinking_end
         streaming = snapshot.status is MessageStatus.STREAMING
@@ -453,7 +437,7 @@ class HistoryStore:
         ).fetchone()
         if row is None:
             raise NotFoundError(f"There is no conversation {conversation_id}.")
-        return _conversation(row)
+        return rows.conversation(row)
 
     def _next_position(self, conversation_id: int) -> int:
         row = self._db.execute(

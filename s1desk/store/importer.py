@@ -40,8 +40,8 @@ def _string(data: dict[str, Any], key: str, where: str, *, optional: bool = Fals
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise ImportFormatError(f"{where}.{key}: expected a string, got {value!r}")
-    return value
+        raise ImportFormatError(f"{where}.{key}: expected a string, got {codec.short(value)}")
+    return codec.check_text(value, f"{where}.{key}")
 
 
 def _time(data: dict[str, Any], key: str, where: str) -> datetime:
@@ -49,10 +49,19 @@ def _time(data: dict[str, Any], key: str, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ImportFormatError(f"{where}.{key}: not an ISO 8601 time: {text!r}") from None
+        raise ImportFormatError(
+            f"{where}.{key}: not an ISO 8601 time: {codec.short(text)}"
+        ) from None
     if moment.tzinfo is None:
         raise ImportFormatError(f"{where}.{key}: the time {text!r} has no time zone")
-    return moment.astimezone(UTC)
+    try:
+        utc = moment.astimezone(UTC)
+        codec.moment(codec.timestamp(utc))  # the store must be able to read it back
+    except (OverflowError, ValueError, OSError):
+        raise ImportFormatError(
+            f"{where}.{key}: the time {text!r} is out of range (years 1 to 9999 in UTC)"
+        ) from None
+    return utc
 
 
 def _role(value: Any, where: str) -> Role:
@@ -60,7 +69,9 @@ def _role(value: Any, where: str) -> Role:
         return "user"
     if value == "assistant":
         return "assistant"
-    raise ImportFormatError(f"{where}.role: expected 'user' or 'assistant', got {value!r}")
+    raise ImportFormatError(
+        f"{where}.role: expected 'user' or 'assistant', got {codec.short(value)}"
+    )
 
 
 def _optional(cls: type[Any], data: dict[str, Any], key: str, where: str) -> Any:
@@ -85,6 +96,8 @@ def _message(data: Any, where: str) -> Message:
     waits = codec.waits_from_plain(data.get("waits", []), f"{where}.waits")
     end = _optional(ThinkingEndMark, data, "thinking_end", where)
     for mark in (*waits, *([end] if end else [])):
+        if mark.at_token < 0:
+            raise ImportFormatError(f"{where}: a mark at token {mark.at_token} (below 0)")
         if not 0 <= mark.offset <= len(reasoning):
             raise ImportFormatError(
                 f"{where}: a mark at character {mark.offset} lies outside the reasoning "
@@ -126,13 +139,17 @@ def parse_export(text: str | bytes) -> tuple[Conversation, list[Message]]:
         raise ImportFormatError(
             f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
+    except RecursionError:
+        raise ImportFormatError(
+            "The file is nested too deeply to be a conversation export."
+        ) from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ImportFormatError(
             f'The file is not an s1desk conversation export (its "schema" is not {SCHEMA!r}).'
         )
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ImportFormatError(f'The export has no valid "version" (got {version!r}).')
+        raise ImportFormatError(f'The export has no valid "version" (got {codec.short(version)}).')
     if version > VERSION:
         raise ImportFormatError(
             f"The export is version {version}, newer than this s1desk reads ({VERSION}); "

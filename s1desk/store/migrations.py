@@ -158,6 +158,55 @@ def m004_search_order(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m005_eval_runs(db: sqlite3.Connection) -> None:
+    # The scaling lab's runs (see s1desk/store/eval_runs.py): one row per run
+    # directory, and every judged generation, so the window can list and reopen them.
+    _run(
+        db,
+        """
+        CREATE TABLE eval_runs (
+            id INTEGER PRIMARY KEY,
+            out_dir TEXT NOT NULL UNIQUE,
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            backend TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+            spec TEXT NOT NULL,
+            points TEXT NOT NULL DEFAULT '[]',
+            message TEXT NOT NULL DEFAULT ''
+        )
+        """,
+        "CREATE INDEX eval_runs_by_updated ON eval_runs (updated DESC, id DESC)",
+        """
+        CREATE TABLE eval_items (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES eval_runs (id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL,
+            budget INTEGER NOT NULL,
+            sample INTEGER NOT NULL,
+            thinking_tokens INTEGER NOT NULL,
+            answer_tokens INTEGER NOT NULL,
+            waits INTEGER NOT NULL,
+            thinking_end TEXT,
+            finish TEXT NOT NULL,
+            extracted TEXT,
+            correct INTEGER NOT NULL,
+            why TEXT NOT NULL,
+            vote TEXT,
+            seconds REAL NOT NULL,
+            answer TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            UNIQUE (run_id, budget, question_id, sample)
+        )
+        """,
+    )
+
+
 def names() -> list[str]:
     return [fn.__name__ for fn in MIGRATIONS]
 

@@ -66,6 +66,8 @@ class Conversation:
     backend: str | None = None
     model: str | None = None
     deleted: datetime | None = None
+    #: Columns that did not read back from the database, each with why (see ``rows``).
+    damage: tuple[str, ...] = ()
 
     @property
     def display_title(self) -> str:
@@ -114,6 +116,9 @@ class Message:
     model: str | None = None
     finish_reason: FinishReason | None = None
     error: ErrorEvent | None = None
+    #: Columns that did not read back from the database, each with why; the message
+    #: is shown without them (see ``rows``).
+    damage: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

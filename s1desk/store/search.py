@@ -6,7 +6,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from s1desk.store import codec
+from s1desk.store import rows
 from s1desk.store.records import SearchField, SearchHit, SnippetPart
 
 _OPEN = "\x02"
@@ -159,7 +159,7 @@ def search(
                 role=role,
                 field=field,
                 snippet=parts,
-                created=codec.moment(created),
+                created=rows.safe_moment(created),
             )
         )
     return hits

@@ -1,4 +1,5 @@
-"""Starting the desktop app: Qt, the asyncio loop on top of it (qasync), the main window."""
+"""Starting the desktop app: Qt, the asyncio loop on top of it (qasync), and the composition
+root that builds the chat core, its saver, the backends and the window over them."""
 
 from __future__ import annotations
 
@@ -7,17 +8,23 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from s1desk.chat.controller import ChatController
+from s1desk.chat.saving import ChatSaver
+from s1desk.connections import KeyStore
 from s1desk.settings import AppSettings, load_settings
-from s1desk.ui.environment import prepare_qt_environment
-from s1desk.ui.main_window import MainWindow
-from s1desk.ui.resources import app_icon
+from s1desk.store import HistoryStore, StoreError
+from s1desk.ui.backends.model_loader import ModelLoader
+from s1desk.ui.backends.switcher import BackendSwitcher
+from s1desk.ui.kit.environment import prepare_qt_environment
+from s1desk.ui.kit.resources import app_icon
+from s1desk.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,40 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
         sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
 
 
+def build_window(
+    settings: AppSettings | None = None,
+    *,
+    keys: KeyStore | Callable[[], KeyStore] = KeyStore,
+    store: HistoryStore | None = None,
+) -> MainWindow:
+    """The composition root: the conversation controller, the saver that keeps it in the
+    history (``store``, else the default database), the model loader and the backend
+    switcher, and the window that shows and connects them.
+
+    When the database cannot be opened the chat works unsaved and the window says so.
+    """
+    settings = settings or load_settings()
+    controller = ChatController()
+    problem = ""
+    if store is None:
+        try:
+            store = HistoryStore.open()
+        except StoreError as exc:
+            log.error("history unavailable: %s", exc)
+            problem = f"Conversations will not be saved: {exc}"
+    saver = ChatSaver(store, controller) if store is not None else None
+    if saver is not None:
+        saver.attach()  # every question and reply is saved as it streams
+    loader = ModelLoader()
+    switcher = BackendSwitcher(controller, keys=keys)
+    window = MainWindow(settings, controller, loader, switcher, saver)
+    loader.setParent(window)
+    switcher.setParent(window)
+    if problem:
+        window.problems.report(problem)
+    return window
+
+
 def startup_model(settings: AppSettings) -> Path | None:
     """The model to open at start: ``$S1DESK_MODEL``, else the one used last."""
     value = os.environ.get(MODEL_VARIABLE) or settings.last_model
@@ -64,13 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
-    window = MainWindow(load_settings())
+    window = build_window(load_settings())
     window.show()
     model = startup_model(window.settings)
     if model is not None:
         loop.call_soon(window.open_model_file, model)
     else:  # a new user: the Models window, to download or add one
-        loop.call_soon(window.show_model_manager)
+        loop.call_soon(window.dialogs.models)
         log.info("no model yet: the Models window is open")
     closed = asyncio.Event()
     window.closed.connect(closed.set)

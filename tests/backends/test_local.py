@@ -11,13 +11,14 @@ import pytest
 
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.cancel import CancelToken
-from s1desk.backends.llama_session import gpu_offload_supported
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import ModelLoadError
 from s1desk.events import BudgetAdjusted, StreamEvent
+from s1desk.models.hardware import gpu_offload_supported
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
+from support import vocab
 from support.events import Transcript
 
 pytestmark = pytest.mark.model
@@ -61,12 +62,11 @@ def test_a_missing_file_gives_a_clear_error(runner: asyncio.Runner, tmp_path: Pa
 
 
 def test_gpu_layers_follow_the_build(local_backend: LocalBackend) -> None:
-    session = local_backend.session
     if gpu_offload_supported():
-        assert session.gpu_layers != 0
+        assert local_backend.gpu_layers != 0
         assert "GPU" in local_backend.name
     else:
-        assert session.gpu_layers == 0
+        assert local_backend.gpu_layers == 0
         assert "CPU" in local_backend.name
 
 
@@ -111,7 +111,8 @@ def test_characters_split_across_tokens_come_out_whole(
     runner: asyncio.Runner, local_backend: LocalBackend
 ) -> None:
     glyph = "𓀀"  # three Qwen2 tokens, none of them valid UTF-8 alone
-    pieces = [local_backend.session.piece(t) for t in local_backend.session.tokenize(glyph)]
+    path = local_backend.config.path
+    pieces = [vocab.piece(path, t) for t in vocab.tokenize(path, glyph)]
     assert len(pieces) == 3
     assert not any(_is_utf8(p) for p in pieces)
     request = GenerationRequest(
@@ -140,7 +141,7 @@ def test_stop_during_a_long_prompt_evaluation(
         question="Summarise: " + "the cat sat on the mat and looked around. " * 320,
         policy=BudgetPolicy(max_thinking=8, max_answer=4),
     )
-    n_prompt = len(local_backend.session.tokenize(request.question))
+    n_prompt = len(vocab.tokenize(local_backend.config.path, request.question))
     assert n_prompt > 2500
 
     async def go() -> tuple[list[StreamEvent], float]:

@@ -82,20 +82,93 @@ def test_invalid_settings_are_refused_before_saving(tmp_path: Path) -> None:
     store = ServerStore(tmp_path / "servers.json")
     with pytest.raises(ValueError, match="http:// or https://"):
         SavedServer.new("x", "gpu-box:8000")
-    with pytest.raises(ValueError, match="timeouts"):
+    with pytest.raises(ValueError, match="read timeout must be above 0"):
         store.put(SavedServer("id", "x", "http://x", read_timeout=-1))
     assert store.load() == []
 
 
-def test_a_damaged_file_is_reported_and_kept(tmp_path: Path) -> None:
+def _aside(path: Path) -> Path:
+    (kept,) = path.parent.glob("servers.json.damaged-*")
+    return kept
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"version": 1, "servers": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"version": 1, "servers": {"a": 1}}', "not a saved-servers file"),
+        ('{"version": "1", "servers": []}', "version '1' is not valid"),
+        ("\u0000\xff", "not valid JSON"),
+    ],
+)
+def test_a_damaged_file_is_reported_and_kept_aside(tmp_path: Path, content: str, why: str) -> None:
     path = tmp_path / "servers.json"
-    path.write_text("{not json")
-    with pytest.raises(ServersFileError, match="Cannot read the saved servers"):
-        ServerStore(path).load()
-    assert path.read_text() == "{not json"
+    path.write_text(content)
+    store = ServerStore(path)
+    with pytest.raises(ServersFileError, match=why) as caught:
+        store.load()
+    kept = _aside(path)
+    assert kept.read_text() == content, "nothing is lost"
+    assert str(kept) in str(caught.value)
+    assert len(str(caught.value)) < 400
+    assert store.load() == []
+    store.put(SavedServer.new("new", "http://127.0.0.1:8000"))
+    assert [s.label for s in store.load()] == ["new"]
+
+
+def test_a_file_from_a_newer_version_is_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
     path.write_text(json.dumps({"version": 99, "servers": []}))
     with pytest.raises(ServersFileError, match="newer s1desk"):
         ServerStore(path).load()
+    assert json.loads(path.read_text())["version"] == 99
+    assert not list(tmp_path.glob("servers.json.damaged-*"))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"id": "b", "label": "b", "base_url": 8000},
+        {"id": "b", "label": ["b"], "base_url": "http://b"},
+        {"id": "b", "label": "b", "base_url": "http://b", "verify_tls": "no"},
+        {"id": "b", "label": "b", "base_url": "http://b", "read_timeout": "fast"},
+        {"id": "b", "label": "b", "base_url": "http://b", "read_timeout": float("nan")},
+        {"id": "b", "label": "b", "base_url": "http://b", "context_length": 1.5},
+        {"id": "b", "label": "b", "base_url": "http://[::1"},
+        {"id": "b", "label": "b", "base_url": "http://u:pw@b"},
+        {"label": "b", "base_url": "http://b"},
+        "a string",
+        [[[["deep"]]]],
+    ],
+)
+def test_malformed_entries_are_left_out_and_kept_aside(tmp_path: Path, bad: object) -> None:
+    path = tmp_path / "servers.json"
+    good = SavedServer.new("good", "http://127.0.0.1:8000")
+    store = ServerStore(path)
+    store.put(good)
+    data = json.loads(path.read_text())
+    data["servers"].append(bad)
+    original = json.dumps(data)
+    path.write_text(original)
+    with pytest.raises(ServersFileError, match=r"1 saved server\(s\) in it are malformed") as e:
+        store.load()
+    assert "the 1 valid one(s) stay saved" in str(e.value)
+    assert "pw" not in str(e.value).replace(str(tmp_path), "")
+    assert _aside(path).read_text() == original, "the damaged file is kept as it was"
+    assert store.load() == [good]
+
+
+def test_credentials_in_an_address_are_never_saved(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    with pytest.raises(ValueError, match="user name or password") as caught:
+        SavedServer.new("box", "https://alice:hunter2-secret@gpu.example")
+    assert "hunter2-secret" not in str(caught.value)
+    store = ServerStore(path)
+    with pytest.raises(ValueError, match="user name or password"):
+        store.put(SavedServer("id", "box", "https://alice:hunter2-secret@gpu.example"))
+    assert not path.exists() or "hunter2-secret" not in path.read_text()
 
 
 def test_the_default_file_lives_in_the_config_dir(

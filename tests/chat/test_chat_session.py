@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from s1desk.backends.scripted import synthetic_reply
-from s1desk.chat.message import AssistantMessage, Phase, PieceKind
+from s1desk.chat.message import AssistantMessage, PieceKind
 from s1desk.chat.session import ChatSession, ChatStateError
 from s1desk.chat.summary import finish_note, stats_line, thinking_summary
 from s1desk.events import AnswerText, BudgetAdjusted, Done, ErrorEvent, ThinkingEnd, ThinkingText
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import Turn
-from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.machine import CloseReason, FinishReason, Phase
 from s1desk.thinking.policy import BudgetPolicy
 
 
@@ -97,7 +97,8 @@ def test_cut_stop_error_and_adjusted_budget() -> None:
     failed.apply(ErrorEvent(message="boom", kind="internal"))
     assert failed.policy.max_thinking == 100
     assert failed.notice == "lowered to fit"
-    assert failed.phase is Phase.FAILED
+    assert failed.phase is Phase.FINISHED
+    assert failed.error == "boom"
     assert finish_note(failed) == "Error: boom"
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import scan_cache_dir, try_to_load_from_cache
-from models.conftest import MODEL_FILE, REPO, SMALL_FILE, SMALL_SIZE
 
 from s1desk.models.download import DownloadRequest, cached_path, download, start_download
 from s1desk.models.download_errors import DownloadError
@@ -24,6 +23,7 @@ from s1desk.models.download_events import (
     DownloadProgress,
 )
 from s1desk.models.gguf import read_gguf
+from support.hub_fixtures import MODEL_FILE, REPO, SMALL_FILE, SMALL_SIZE
 from support.hub_server import HubState
 from support.testmodel import SHA256, SIZE
 

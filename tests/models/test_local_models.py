@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from models.conftest import MODEL_FILE, REPO
 
 from s1desk.errors import ModelLoadError
 from s1desk.models.download import DownloadRequest, download
 from s1desk.models.local import add_model, find_model, list_local_models, remove_model
+from support.hub_fixtures import MODEL_FILE, REPO
 from support.hub_server import HubState
 
 

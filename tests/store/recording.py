@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from s1desk.chat.recording import start_recording
 from s1desk.events import (
     AnswerText,
     Done,
@@ -55,8 +56,8 @@ def record(
     if conversation is None:
         conversation = store.create_conversation()
     store.add_question(conversation.id, question)
-    with store.start_answer(
-        conversation.id, backend="local", model="test.gguf", policy=POLICY, sampler=SAMPLER
+    with start_recording(
+        store, conversation.id, backend="local", model="test.gguf", policy=POLICY, sampler=SAMPLER
     ) as recorder:
         for event in generation() if events is None else events:
             recorder.feed(event)

@@ -15,6 +15,7 @@ from pathlib import Path
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
+from s1desk.chat.recording import start_recording
 from s1desk.sampling import SamplerSettings
 from s1desk.store import HistoryStore
 from s1desk.thinking.policy import BudgetPolicy
@@ -28,7 +29,8 @@ async def main(database: Path, model: Path) -> None:
     conversation = store.create_conversation()
     store.add_question(conversation.id, QUESTION)
     backend = await LocalBackend.load(LocalModelConfig(path=model, n_ctx=2048))
-    recorder = store.start_answer(
+    recorder = start_recording(
+        store,
         conversation.id,
         backend="local",
         model=model.name,
@@ -42,7 +44,7 @@ async def main(database: Path, model: Path) -> None:
         recorder.feed(event)
         if not announced and recorder.flushes != flushes:
             flushes = recorder.flushes
-            if recorder.snapshot().text:
+            if recorder.message.answer:
                 sys.stdout.write(f"saved {recorder.message_id}\n")
                 sys.stdout.flush()
                 announced = True

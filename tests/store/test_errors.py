@@ -53,12 +53,30 @@ def test_writing_a_read_only_database_is_a_clear_error(db_path: Path) -> None:
         assert reader.conversation(conversation.id).title == "Readable"
 
 
-def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_kept_aside_not_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
-    path.write_text("these are my notes, not a database\n" * 200)
-    with pytest.raises(StoreCorruptError, match="not an s1desk history database"):
+    notes = "these are my notes, not a database\n" * 200
+    path.write_text(notes)
+    with HistoryStore.open(path) as store:
+        assert store.set_aside is not None
+        kept = store.set_aside.moved_to
+        assert "was not an SQLite database" in store.set_aside.message
+        assert str(kept) in store.set_aside.message
+        assert store.list_conversations() == []
+    assert kept.read_text() == notes  # every byte kept, under a new name
+    assert kept.parent == tmp_path
+
+
+def test_a_damaged_sqlite_file_is_an_error_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore.open(path) as store:
+        record(store, "Soon damaged")
+    data = bytearray(path.read_bytes())
+    data[100:] = b"\xa5" * (len(data) - 100)  # the SQLite header stays, the pages do not
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorruptError, match="not an s1desk history database, or it is dam"):
         HistoryStore.open(path)
-    assert path.read_text().startswith("these are my notes")  # left untouched
+    assert path.read_bytes() == bytes(data)
 
 
 def test_a_database_from_a_newer_version(db_path: Path) -> None:

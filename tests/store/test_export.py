@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from store.recording import generation, record
 
+from s1desk.chat.recording import start_recording
 from s1desk.events import ErrorEvent, ThinkingText
 from s1desk.store import HistoryStore, ImportFormatError, Message, MessageStatus
 from s1desk.store.export import SCHEMA, VERSION
@@ -25,7 +26,7 @@ def conversation_id(store: HistoryStore) -> int:
     )
     record(store, "And with `code`?", generation(finish=FinishReason.CANCELLED), conversation)
     store.add_question(conversation.id, "Third, failing")
-    with store.start_answer(conversation.id) as recorder:
+    with start_recording(store, conversation.id) as recorder:
         recorder.feed(ThinkingText("Hmm"))
         recorder.feed(ErrorEvent("the server went away", "connection"))
     return conversation.id

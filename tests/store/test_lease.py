@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from s1desk.chat.recording import start_recording
 from s1desk.events import ThinkingText
 from s1desk.store import HistoryStore, MessageStatus
 from s1desk.store import lease as lease_module
@@ -53,7 +54,7 @@ def test_a_lease_dies_with_its_process(tmp_path: Path) -> None:
 def test_a_live_writers_message_is_left_streaming(db_path: Path) -> None:
     with HistoryStore.open(db_path) as writer:
         conversation = writer.create_conversation()
-        recorder = writer.start_answer(conversation.id, flush_events=1)
+        recorder = start_recording(writer, conversation.id, flush_events=1)
         recorder.feed(ThinkingText("still thinking"))
         with HistoryStore.open(db_path) as other:  # e.g. a second window
             assert other.recover_interrupted() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from store.recording import generation, record
 
+from s1desk.chat.recording import start_recording
 from s1desk.events import AnswerText, ThinkingText
 from s1desk.store import HistoryStore
 from s1desk.store.search import fts_query
@@ -80,7 +81,7 @@ def test_deleted_conversations_are_not_found(filled: HistoryStore) -> None:
 def test_renamed_or_edited_text_is_searched_as_it_is_now(store: HistoryStore) -> None:
     conversation = store.create_conversation()
     store.add_question(conversation.id, "quaternions")
-    with store.start_answer(conversation.id) as recorder:
+    with start_recording(store, conversation.id) as recorder:
         recorder.feed(ThinkingText("octonions"))
         recorder.flush()
         # Still streaming: not indexed yet, so a growing answer costs no re-indexing.

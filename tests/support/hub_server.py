@@ -82,6 +82,9 @@ class HubState:
     ignore_range: set[str] = field(default_factory=set)
     before_body: dict[str, Callable[[], None]] = field(default_factory=dict)
     throttle_bytes_per_s: int | None = None
+    #: A hostile hub: the ETag or the commit to announce for a file instead of the real one.
+    etags: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, str] = field(default_factory=dict)
     log: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -105,6 +108,8 @@ class HubState:
             self.ignore_range = set()
             self.before_body = {}
             self.throttle_bytes_per_s = None
+            self.etags = {}
+            self.commits = {}
             self.log = []
 
     def requests_for(self, filename: str, method: str = "GET") -> list[Request]:
@@ -230,10 +235,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(state, 416, None)
                 return
             status = 206
+        etag = state.etags.get(filename, hosted.digest())
         self.send_response(status)
-        self.send_header("X-Repo-Commit", COMMIT)
-        self.send_header("X-Linked-Etag", f'"{hosted.digest()}"')
-        self.send_header("ETag", f'"{hosted.digest()}"')
+        self.send_header("X-Repo-Commit", state.commits.get(filename, COMMIT))
+        self.send_header("X-Linked-Etag", f'"{etag}"')
+        self.send_header("ETag", f'"{etag}"')
         self.send_header("X-Linked-Size", str(size))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from s1desk.backends.base import Backend
 from s1desk.settings import load_settings
-from s1desk.ui.main_window import MainWindow
+from s1desk.ui.app import build_window
+from s1desk.ui.window.main_window import MainWindow
 
 
 async def until(
@@ -40,7 +41,7 @@ class Windows:
 
     def make(self, backend: Backend | None = None, shared: bool = False) -> MainWindow:
         """A shown window; ``shared`` backends are detached, not closed, at the end."""
-        window = MainWindow(load_settings())
+        window = build_window(load_settings())
         if backend is not None:
             window.controller.set_backend(backend)
         window.show()

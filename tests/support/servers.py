@@ -52,8 +52,7 @@ class LlamaCppServer:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
         args = [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            str(Path(__file__).with_name("llama_server_main.py")),
             "--model",
             str(model),
             "--model_alias",

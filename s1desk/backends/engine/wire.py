@@ -1,0 +1,56 @@
+"""Length-prefixed pickle frames over a pipe between the app and its own engine process.
+
+Both ends are s1desk itself (the engine is started by the app from its own
+code), so pickle carries our frozen dataclasses as they are. Nothing from a
+model, a server or a file is unpickled here: those reach the engine only as
+fields of these values.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from typing import Any
+
+_HEADER = struct.Struct("!I")
+#: A frame larger than this is a broken stream, not a message.
+MAX_FRAME = 256 * 1024 * 1024
+
+
+class WireClosedError(EOFError):
+    """The other end closed the pipe (or died)."""
+
+
+def write_frame(fd: int, value: Any) -> None:
+    """Send one value; raises :class:`WireClosedError` when the reader is gone."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except (BrokenPipeError, OSError) as exc:
+        raise WireClosedError(str(exc)) from exc
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks: list[bytes] = []
+    while n:
+        try:
+            chunk = os.read(fd, min(n, 1 << 20))
+        except OSError as exc:
+            raise WireClosedError(str(exc)) from exc
+        if not chunk:
+            raise WireClosedError("end of stream")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> Any:
+    """Receive one value; raises :class:`WireClosedError` at the end of the stream."""
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    if size > MAX_FRAME:
+        raise WireClosedError(f"a frame of {size:,} bytes")
+    return pickle.loads(_read_exact(fd, size))

@@ -1,0 +1,100 @@
+"""Choose llama.cpp's decoding thread count while it decodes, from measured token times.
+
+llama.cpp's worker threads spin at barriers, so one thread too many for the
+cores that are free (another busy program) costs several times the speed,
+while one too few on a quiet machine costs half. No fixed count suits both,
+so the tuner measures: it decodes a few tokens with each candidate count,
+keeps the faster, and looks again now and then or when the speed drops.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+#: Tokens measured per candidate when exploring.
+PROBE_TOKENS = 8
+#: Tokens decoded on the chosen count before exploring again.
+HOLD_TOKENS = 256
+#: A candidate must be this much faster to replace the current one.
+MARGIN = 0.05
+#: Explore at once when steps get this much slower than when the choice was made.
+SLOWDOWN = 1.5
+
+
+def candidate_threads(cores: int) -> list[int]:
+    """Counts worth trying, the largest first: all cores (or half on big machines) and one less."""
+    top = cores if cores <= 4 else cores // 2
+    return [top, top - 1] if top > 1 else [1]
+
+
+@dataclass(slots=True)
+class ThreadTuner:
+    """Feed it the duration of each decoded token; it says when to change the thread count."""
+
+    candidates: list[int]
+    current: int = 0
+    _probe: list[int] = field(default_factory=list)
+    _times: dict[int, list[float]] = field(default_factory=dict)
+    _held: int = 0
+    _chosen_step: float = 0.0
+    _recent: list[float] = field(default_factory=list)
+    _first: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.candidates:
+            raise ValueError("no thread counts to choose from")
+        self.current = self.candidates[0]
+        self._start_probe()
+
+    def _start_probe(self) -> None:
+        # The current count is measured first, so exploring starts without a switch.
+        self._first = self.current
+        self._probe = [self.current] + [c for c in self.candidates if c != self.current]
+        self._times = {c: [] for c in self._probe}
+
+    @property
+    def exploring(self) -> bool:
+        return bool(self._probe) and len(self.candidates) > 1
+
+    def step(self, seconds: float) -> int | None:
+        """Record one token's decode time; return a new thread count to use, or None."""
+        if len(self.candidates) == 1:
+            return None
+        if self._probe:
+            times = self._times[self.current]
+            times.append(seconds)
+            if len(times) < PROBE_TOKENS:
+                return None
+            self._probe.pop(0)
+            if self._probe:
+                return self._switch(self._probe[0])
+            return self._decide()
+        self._held += 1
+        self._recent.append(seconds)
+        if len(self._recent) > PROBE_TOKENS:
+            self._recent.pop(0)
+        slowed = (
+            len(self._recent) == PROBE_TOKENS
+            and statistics.median(self._recent) > self._chosen_step * SLOWDOWN
+        )
+        if self._held >= HOLD_TOKENS or slowed:
+            self._start_probe()
+        return None
+
+    def _decide(self) -> int | None:
+        medians = {c: statistics.median(t) for c, t in self._times.items()}
+        first = self._first
+        best = min(medians, key=lambda c: medians[c])
+        # Prefer the count measured first (no switch) unless another is clearly faster.
+        keep = first if medians[best] > medians[first] * (1 - MARGIN) else best
+        self._chosen_step = medians[keep]
+        self._held = 0
+        self._recent = []
+        return self._switch(keep)
+
+    def _switch(self, threads: int) -> int | None:
+        if threads == self.current:
+            return None
+        self.current = threads
+        return threads

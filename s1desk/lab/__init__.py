@@ -1,0 +1,1 @@
+"""The scaling lab: budget sweeps, majority vote and s1's benchmarks, without Qt."""

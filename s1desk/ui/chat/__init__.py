@@ -1,0 +1,1 @@
+"""The chat: composer, transcript, reasoning pane, budget control, and what they show."""

@@ -1,0 +1,1 @@
+"""Saved conversations: the sidebar (list, search, trash), export and import."""

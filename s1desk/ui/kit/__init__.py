@@ -1,0 +1,1 @@
+"""Shared pieces for every feature: theme, banner, the problem bus, tasks, a throttle."""

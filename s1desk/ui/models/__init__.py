@@ -1,0 +1,1 @@
+"""The Models window: the catalog with fit advice, downloads, local files."""

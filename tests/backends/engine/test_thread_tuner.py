@@ -1,0 +1,69 @@
+"""The thread tuner keeps the faster thread count, quiet or beside a busy program."""
+
+from __future__ import annotations
+
+import pytest
+
+from s1desk.backends.thread_tuner import (
+    HOLD_TOKENS,
+    PROBE_TOKENS,
+    ThreadTuner,
+    candidate_threads,
+)
+
+
+def run(tuner: ThreadTuner, step_time: dict[int, float], tokens: int) -> list[int]:
+    """Feed ``tokens`` steps whose duration depends on the current count; return the counts."""
+    used = []
+    for _ in range(tokens):
+        used.append(tuner.current)
+        tuner.step(step_time[tuner.current])
+    return used
+
+
+@pytest.mark.parametrize(
+    ("cores", "expected"), [(1, [1]), (2, [2, 1]), (4, [4, 3]), (8, [4, 3]), (16, [8, 7])]
+)
+def test_candidates(cores: int, expected: list[int]) -> None:
+    assert candidate_threads(cores) == expected
+
+
+def test_quiet_machine_keeps_all_cores() -> None:
+    tuner = ThreadTuner([2, 1])
+    used = run(tuner, {2: 0.040, 1: 0.083}, 1000)
+    assert tuner.current == 2
+    # Exploring the slower count costs at most a probe per hold period.
+    assert used.count(1) <= PROBE_TOKENS * (1000 // HOLD_TOKENS + 1)
+
+
+def test_busy_machine_drops_a_thread() -> None:
+    tuner = ThreadTuner([2, 1])
+    used = run(tuner, {2: 0.133, 1: 0.080}, 1000)
+    assert tuner.current == 1
+    assert used[-HOLD_TOKENS // 2 :] == [1] * (HOLD_TOKENS // 2)
+    assert used.count(2) <= PROBE_TOKENS * (1000 // HOLD_TOKENS + 2)
+
+
+def test_a_slowdown_triggers_a_new_look_before_the_hold_ends() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.040, 1: 0.083}, 2 * PROBE_TOKENS + 4)
+    assert tuner.current == 2
+    # Another program starts: 2 threads become slow; within a probe or two the tuner moves.
+    used = run(tuner, {2: 0.133, 1: 0.080}, 4 * PROBE_TOKENS)
+    assert used[-1] == 1
+
+
+def test_noise_within_the_margin_does_not_switch() -> None:
+    tuner = ThreadTuner([2, 1])
+    used = run(tuner, {2: 0.050, 1: 0.049}, 3 * PROBE_TOKENS)
+    assert used[-1] == 2
+
+
+def test_one_core_never_switches() -> None:
+    tuner = ThreadTuner([1])
+    assert run(tuner, {1: 0.1}, 50) == [1] * 50
+
+
+def test_no_candidates_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no thread counts"):
+        ThreadTuner([])
