@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,8 +11,14 @@ import pytest
 
 from support.testmodel import test_model_path
 
-# Fixtures for more than one folder (the CLI tests use the backends' servers and the hub).
-pytest_plugins = ["support.backend_fixtures", "support.hub_fixtures", "support.store_fixtures"]
+# Fixtures for more than one folder (the CLI tests use the backends' servers and the hub),
+# and the leaked-thread check every test gets.
+pytest_plugins = [
+    "support.backend_fixtures",
+    "support.hub_fixtures",
+    "support.store_fixtures",
+    "support.thread_fixtures",
+]
 
 
 QT_FOLDERS = ("ui", "e2e")
@@ -55,22 +60,6 @@ def runner() -> Iterator[asyncio.Runner]:
     """One event loop for the session, so backends can outlive a single test."""
     with asyncio.Runner() as r:
         yield r
-
-
-@pytest.fixture(autouse=True)
-def _no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves a new non-daemon thread running."""
-    before = set(threading.enumerate())
-    yield
-    leaked = [
-        t
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and not t.daemon and not t.name.startswith("s1desk-")
-    ]
-    for t in leaked:
-        t.join(timeout=5)
-    still = [t.name for t in leaked if t.is_alive()]
-    assert not still, f"threads left running: {still}"
 
 
 async def collect(stream: AsyncIterator[object]) -> list[object]:

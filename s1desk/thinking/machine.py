@@ -181,8 +181,10 @@ class BudgetForcer:
         self._expect(Phase.THINKING)
         if self.in_grace:
             return self._close(CloseReason.CAP)
+        # Below the minimum there is always room: min_thinking <= max_thinking, and a
+        # block that fills its room closes at once (thought()).
         below_minimum = self.thinking_tokens < self.policy.min_thinking
-        if below_minimum and self.waits < self.policy.max_waits and self.room > 0:
+        if below_minimum and self.waits < self.policy.max_waits:
             self.waits += 1
             self.wait_positions.append(self.thinking_tokens)
             return InjectWait(text=self.policy.wait_text, room=self.room)

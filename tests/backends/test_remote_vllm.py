@@ -64,8 +64,8 @@ def _vllm() -> tuple[str, Path]:
     if not python or not model:
         pytest.skip("vLLM is not installed here: run scripts/test-vllm")
     probe = subprocess.run([python, "-c", "import vllm"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"vLLM does not import in {python}: {probe.stderr.decode()[-300:]}")
+    if probe.returncode != 0:  # set up, but broken: fail, never skip
+        pytest.fail(f"vLLM does not import in {python}: {probe.stderr.decode()[-300:]}")
     return python, Path(model)
 
 

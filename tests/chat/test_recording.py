@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -13,22 +14,26 @@ from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.backends.scripted import synthetic_reply
 from s1desk.chat.message import AssistantMessage, PieceKind
-from s1desk.chat.recording import Recording, snapshot, start_recording
+from s1desk.chat.recording import FLUSH_EVENTS, Recording, snapshot, start_recording
 from s1desk.chat.restore import reply_from_message
 from s1desk.events import (
     AnswerText,
     BudgetAdjusted,
     Done,
     ErrorEvent,
+    Stats,
     StreamEvent,
     ThinkingEnd,
     ThinkingText,
     WaitInjected,
 )
+from s1desk.sampling import SamplerSettings
 from s1desk.store import HistoryStore, Message, MessageStatus, StoreFullError
+from s1desk.store.records import ThinkingEndMark, WaitMark
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
+from support.sqlwrites import counting_writes
 
 
 class Clock:
@@ -85,6 +90,123 @@ def test_writes_in_batches_by_time(store: HistoryStore, db_path: Path) -> None:
     recorder.close()
 
 
+def test_a_long_fast_trace_is_saved_in_few_writes(store: HistoryStore) -> None:
+    """10,000 thinking tokens and 200 answer tokens while the clock stands still: counted."""
+    assert FLUSH_EVENTS == 4096
+    conversation = store.create_conversation()
+    message_id = start_recording(store, conversation.id).message_id
+    recorder = Recording(store, message_id, AssistantMessage(BudgetPolicy()), clock=Clock())
+    with counting_writes(store) as seen:
+        for i in range(10_000):
+            recorder.feed(ThinkingText(f"t{i} "))
+        recorder.feed(ThinkingEnd(CloseReason.NATURAL, 10_000))
+        for i in range(200):
+            recorder.feed(AnswerText(f"a{i} "))
+        recorder.feed(Done(FinishReason.STOP))
+        recorder.close()
+    # Thinking: two batches of 4096, then the end of thinking writes the last 1808 with it;
+    # the answer's 200 wait for Done, which writes them. One transaction each, one UPDATE
+    # of the message in each, and the conversation's time once, with the last.
+    assert seen.commits == recorder.flushes == 4
+    assert len(seen.writes) == 5
+    assert sum(w.lstrip().startswith("UPDATE messages") for w in seen.writes) == 4
+    message = store.message(message_id)
+    assert message.reasoning.endswith("t9999 ")
+    assert message.text.endswith("a199 ")
+    assert message.status is MessageStatus.COMPLETE
+
+
+def test_nothing_new_writes_nothing(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id, flush_events=2, flush_seconds=60)
+    recorder.feed(ThinkingText("a"))
+    recorder.feed(ThinkingText("b"))
+    assert (recorder.flushes, recorder.pending) == (1, 0)
+    with counting_writes(store) as seen:
+        recorder.flush()
+        recorder.flush_if_due()
+        recorder.update()
+    assert seen.statements == []
+    recorder.close()
+
+
+def test_marks_point_into_the_saved_reasoning(store: HistoryStore) -> None:
+    stats = Stats(12, 3, 9, 2, 2, 0.05, 0.4, 0.6, 38.5)
+    conversation = store.create_conversation()
+    with start_recording(store, conversation.id, flush_events=1000, flush_seconds=60) as recorder:
+        for event in (
+            ThinkingText("ab"),
+            WaitInjected("Wait", 2, 1),
+            ThinkingText("cd"),
+            WaitInjected(" Hmm", 5, 2),
+            ThinkingEnd(CloseReason.CAP, 9),
+            AnswerText("Final Answer: "),
+            AnswerText("4"),
+            stats,
+            Done(FinishReason.LENGTH),
+        ):
+            recorder.feed(event)
+    message = store.message(recorder.message_id)
+    assert message.reasoning == "abWaitcd Hmm"
+    assert message.waits == (WaitMark(1, 2, 2, "Wait"), WaitMark(2, 5, 8, " Hmm"))
+    assert message.thinking_end == ThinkingEndMark(CloseReason.CAP, 9, 12)
+    assert message.text == "Final Answer: 4"
+    assert message.stats == stats
+    assert (message.status, message.finish_reason) == (
+        MessageStatus.COMPLETE,
+        FinishReason.LENGTH,
+    )
+    assert recorder.flushes == 2  # the end of thinking, and Done
+
+
+def test_events_after_the_end_are_logged_and_ignored(
+    store: HistoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id)
+    recorder.feed(Done(FinishReason.STOP))
+    with (
+        caplog.at_level(logging.WARNING, logger="s1desk.chat.message"),
+        counting_writes(store) as seen,
+    ):
+        recorder.feed(AnswerText("late"))
+        recorder.close()
+    assert caplog.messages == ["answer after the end of the stream, ignored"]
+    assert seen.statements == []
+    assert recorder.pending == 0
+    assert store.message(recorder.message_id).text == ""
+
+
+def test_a_stalled_stream_is_written_when_its_time_comes(store: HistoryStore) -> None:
+    clock = Clock()
+    conversation = store.create_conversation()
+    message_id = start_recording(store, conversation.id).message_id
+    message = AssistantMessage(BudgetPolicy())
+    recorder = Recording(
+        store, message_id, message, flush_seconds=0.5, flush_events=1000, clock=clock
+    )
+    clock.now = 0.5
+    assert recorder.seconds_to_due() == 0.0
+    with counting_writes(store) as seen:
+        recorder.flush_if_due()  # due, but nothing to write
+    assert seen.statements == []
+    recorder.feed(ThinkingText("x"))  # due: written at once
+    assert (recorder.flushes, recorder.pending) == (1, 0)
+    recorder.feed(ThinkingText("y"))
+    clock.now = 0.75
+    assert recorder.seconds_to_due() == 0.25
+    clock.now = 0.99
+    recorder.flush_if_due()
+    assert recorder.pending == 1
+    clock.now = 1.0  # exactly flush_seconds after the last write
+    recorder.flush_if_due()
+    assert (recorder.flushes, recorder.pending) == (2, 0)
+    assert store.message(message_id).reasoning == "xy"
+    clock.now = 9.0
+    assert recorder.seconds_to_due() == 0.0
+    recorder.close()
+
+
 def test_end_of_thinking_and_done_write_at_once(store: HistoryStore, db_path: Path) -> None:
     conversation = store.create_conversation()
     recorder = start_recording(store, conversation.id, flush_events=1000, flush_seconds=60)
@@ -111,6 +233,63 @@ def test_a_cancelled_generation_is_interrupted(store: HistoryStore) -> None:
     assert message.status is MessageStatus.INTERRUPTED
     assert message.finish_reason is FinishReason.CANCELLED
     assert message.text == "The answer is 42."
+
+
+def test_a_recording_starts_with_what_made_the_answer(store: HistoryStore, db_path: Path) -> None:
+    policy = BudgetPolicy(max_thinking=300, min_thinking=20, max_waits=2)
+    sampler = SamplerSettings(temperature=0.0, seed=7)
+    conversation = store.create_conversation()
+    recorder = start_recording(
+        store,
+        conversation.id,
+        backend="local",
+        model="s1-32B-Q4_K_M.gguf",
+        policy=policy,
+        sampler=sampler,
+        flush_seconds=0,  # every change is due at once
+        flush_events=1000,
+    )
+    assert (recorder.message.policy, recorder.message.source) == (policy, "local")
+    assert recorder.closed is False
+    message = saved(db_path, recorder.message_id)
+    assert (message.backend, message.model) == ("local", "s1-32B-Q4_K_M.gguf")
+    assert (message.policy, message.sampler) == (policy, sampler)
+    recorder.feed(ThinkingText("at once"))
+    assert saved(db_path, recorder.message_id).reasoning == "at once"
+    assert snapshot(recorder.message).status is MessageStatus.STREAMING
+    recorder.close()
+    assert recorder.closed is True
+
+
+def test_a_recording_without_a_backend_has_an_unknown_source(store: HistoryStore) -> None:
+    conversation = store.create_conversation()
+    with start_recording(store, conversation.id) as recorder:
+        assert (recorder.message.source, recorder.message.policy) == ("", BudgetPolicy())
+    assert store.message(recorder.message_id).backend is None
+
+
+def test_a_reply_closed_before_anything_came_is_interrupted(
+    store: HistoryStore, db_path: Path
+) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id)
+    assert saved(db_path, recorder.message_id).status is MessageStatus.STREAMING
+    recorder.close()
+    assert saved(db_path, recorder.message_id).status is MessageStatus.INTERRUPTED
+    assert recorder.flushes == 1
+
+
+def test_closing_a_reply_saved_up_to_date_still_marks_it_interrupted(
+    store: HistoryStore, db_path: Path
+) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id, flush_events=1)
+    recorder.feed(ThinkingText("all of it written"))
+    assert recorder.pending == 0
+    recorder.close()
+    message = saved(db_path, recorder.message_id)
+    assert (message.status, message.reasoning) == (MessageStatus.INTERRUPTED, "all of it written")
+    assert recorder.flushes == 2
 
 
 def test_an_abandoned_stream_is_interrupted(store: HistoryStore) -> None:
@@ -158,6 +337,41 @@ def test_a_full_disk_loses_nothing_fed(store: HistoryStore, db_path: Path) -> No
     message = saved(db_path, recorder.message_id)
     assert message.reasoning == "kept before the disk filled. " + chunk
     assert message.status is MessageStatus.COMPLETE
+
+
+def test_an_error_is_written_at_once(store: HistoryStore, db_path: Path) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id, flush_events=1000, flush_seconds=60)
+    recorder.feed(AnswerText("partial"))
+    recorder.feed(ErrorEvent("the server went away", "backend"))
+    message = saved(db_path, recorder.message_id)
+    assert (message.status, message.text) == (MessageStatus.ERROR, "partial")
+    assert recorder.pending == 0
+
+
+def test_a_close_that_cannot_write_keeps_its_changes_pending(
+    store: HistoryStore, db_path: Path
+) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(store, conversation.id, flush_events=1000, flush_seconds=60)
+    chunk = "y" * 20_000
+    recorder.feed(ThinkingText(chunk))
+    db = store._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreFullError):
+        recorder.close()
+    assert recorder.closed
+    assert recorder.pending == 1  # the text fed; the close is still to be saved too
+    assert saved(db_path, recorder.message_id).status is MessageStatus.STREAMING
+    db.execute("PRAGMA max_page_count = 1073741823")
+    recorder.flush()
+    message = saved(db_path, recorder.message_id)
+    assert (message.status, message.reasoning) == (MessageStatus.INTERRUPTED, chunk)
+    with counting_writes(store) as seen:
+        recorder.flush()
+        recorder.close()
+    assert seen.statements == []
 
 
 @pytest.mark.model

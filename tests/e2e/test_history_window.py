@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
+from s1desk.chat.recording import FLUSH_SECONDS
 from s1desk.chat.restore import INTERRUPTED_NOTICE
 from s1desk.events import (
     AnswerText,
@@ -21,6 +23,7 @@ from s1desk.thinking.format import Turn
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.ui.window.main_window import MainWindow
 from support.qt import Windows, until
+from support.sqlwrites import counting_writes
 
 
 def reply(reasoning: str, answer: str, *, wait_after: int = 0) -> list[StreamEvent]:
@@ -218,8 +221,15 @@ def test_the_gui_thread_records_a_long_fast_trace_in_a_few_writes(
     backend = ScriptedBackend(synthetic_reply(6000), rate=3000)
     w = windows.make(backend)
     w.budget.max_box.setValue(8000)
-    w.chat.submit("long")
-    arun(w.controller.wait_idle(), timeout=60)
+    start = time.monotonic()
+    with counting_writes(saved(w)) as seen:
+        w.chat.submit("long")
+        arun(w.controller.wait_idle(), timeout=60)
+    elapsed = time.monotonic() - start
+    # ~6,010 events: a write per FLUSH_SECONDS while they stream (4,096 events force one
+    # more at most), one at the end of thinking and at the end, and the question, the
+    # answer's start and the title. One write per event or per small batch is far above.
+    assert seen.commits <= 8 + elapsed / FLUSH_SECONDS, (seen.commits, elapsed)
     assert w.history is not None
     conversation = w.history.saver.current
     assert conversation is not None

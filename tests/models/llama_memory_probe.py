@@ -24,6 +24,18 @@ def main() -> None:
         os.dup2(log.fileno(), 2)  # llama.cpp writes its allocation report to stderr
         try:
             import llama_cpp
+            import llama_cpp.llama_cpp as llama_lib
+
+            _defaults = llama_lib.llama_model_default_params
+
+            def _plain_buffers() -> object:
+                # llama.cpp's extra (repacking/AMX) CPU buffer types off, as s1desk loads
+                # models: the AMX kernel dies on the first evaluation on this CPU.
+                params = _defaults()
+                params.use_extra_bufts = False
+                return params
+
+            llama_lib.llama_model_default_params = _plain_buffers
 
             before = proc.memory_info().rss
             llm = llama_cpp.Llama(

@@ -54,25 +54,31 @@ def test_architecture_from_the_real_header(model_path: Path) -> None:
     )  # fmt: skip
 
 
+#: What the README claims for the estimate against llama.cpp's own allocations.
+CLAIMED = 0.03
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("n_ctx", [2048, 16384])
-def test_estimate_within_15_percent_of_llama_cpp(
+def test_estimate_within_3_percent_of_llama_cpp(
     model_path: Path, measured: dict[int, dict[str, object]], n_ctx: int
 ) -> None:
+    """Measured here: 0.7% (2,048) and 0.5% (16,384) over the total; KV exact."""
     arch = Architecture.from_gguf(read_gguf(model_path))
     est = estimate_memory(arch, model_path.stat().st_size, n_ctx)
     real = measured[n_ctx]
     buffers = real["buffers"]
     assert isinstance(buffers, dict)
     allocated = sum(buffers.values())
-    assert abs(est.total - allocated) / allocated < 0.15, (est, buffers)
-    assert abs(est.kv_cache - buffers["KV"]) / buffers["KV"] < 0.01
-    assert abs(est.compute - buffers["compute"]) / buffers["compute"] < 0.15
+    assert abs(est.total - allocated) / allocated < CLAIMED, (est, buffers)
+    assert abs(est.weights - buffers["model"]) / buffers["model"] < CLAIMED
+    assert est.kv_cache == buffers["KV"]
+    assert abs(est.compute - buffers["compute"]) / buffers["compute"] < CLAIMED
     # Resident memory (weights touched by a forward pass, KV cache, what the
     # compute actually used) never exceeds the estimate.
     rss = real["rss_growth"]
     assert isinstance(rss, int)
-    assert rss <= est.total * 1.15
+    assert rss <= est.total
 
 
 @pytest.mark.model
@@ -82,9 +88,10 @@ def test_kv_growth_matches_resident_memory(
     arch = Architecture.from_gguf(read_gguf(model_path))
     grew = int(measured[16384]["rss_growth"]) - int(measured[2048]["rss_growth"])  # type: ignore[call-overload]
     # The KV cache is cleared (so touched) at load; the compute buffer is only
-    # touched as far as a short prompt needs, so the resident growth is the KV's.
+    # touched as far as a short prompt needs, so the resident growth is the KV's
+    # (0.7% apart here: allocator and page granularity).
     expected = kv_cache_bytes(arch, 16384) - kv_cache_bytes(arch, 2048)
-    assert abs(grew - expected) / expected < 0.15, (grew, expected)
+    assert abs(grew - expected) / expected < CLAIMED, (grew, expected)
 
 
 def test_kv_cache_formula_for_s1_32b() -> None:

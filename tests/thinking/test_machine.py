@@ -278,3 +278,51 @@ def test_a_natural_end_has_no_wrap_up() -> None:
     closed = m.end_requested()
     assert isinstance(closed, CloseThinking)
     assert closed.lead == ""
+
+
+def test_an_empty_segment_counts_nothing() -> None:
+    # A remote backend can stream a segment with no tokens in it.
+    m = forcer(max_thinking=10, max_answer=5)
+    m.start()
+    assert m.thought(0) == Think(room=10)
+    assert m.injected(0) == Think(room=10)
+    m.thought(10)
+    assert m.answered(0) == Answer(room=5)
+    assert (m.thinking_tokens, m.answer_tokens) == (10, 0)
+
+
+@pytest.mark.parametrize("count", [-1, 6])
+def test_an_answer_count_outside_the_room_is_a_protocol_error(count: int) -> None:
+    m = forcer(max_thinking=0, max_answer=5)
+    m.start()
+    with pytest.raises(ProtocolError, match=rf"^{count} answer tokens do not fit in a room of 5$"):
+        m.answered(count)
+    assert m.answer_tokens == 0
+
+
+def test_a_negative_thinking_count_is_a_protocol_error() -> None:
+    m = forcer(max_thinking=5)
+    m.start()
+    with pytest.raises(ProtocolError, match=r"^-1 thinking tokens do not fit in a room of 5$"):
+        m.thought(-1)
+    assert m.thinking_tokens == 0
+
+
+def test_protocol_errors_say_what_went_wrong() -> None:
+    m = forcer(max_thinking=10)
+    with pytest.raises(ProtocolError, match=r"^start\(\) was not called$"):
+        m.end_requested()
+    m.start()
+    with pytest.raises(ProtocolError, match=r"^start\(\) called twice$"):
+        m.start()
+    with pytest.raises(ProtocolError, match=r"^expected phase answering, the machine is thinking$"):
+        m.answer_ended()
+
+
+def test_a_natural_close_appends_only_the_delimiter() -> None:
+    m = forcer(max_thinking=50)
+    m.start()
+    m.thought(3)
+    decision = m.end_requested()
+    assert isinstance(decision, CloseThinking)
+    assert (decision.suffix, decision.text) == ("", ANSWER_OPEN)
