@@ -23,7 +23,7 @@ ANSWER_IN_SECONDS = 10 * 60
 #: The share of the measured RAM bandwidth llama.cpp's CPU decode reaches (measured
 #: decode rate of the test model x bytes per token / measured bandwidth), and of a
 #: GPU's peak bandwidth (llama.cpp's CUDA decode typically reaches 60-75%).
-CPU_EFFICIENCY = 1.0
+CPU_EFFICIENCY = 0.85
 GPU_EFFICIENCY = 0.6
 
 

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStackedWidg
 from s1desk.backends.base import Backend
 from s1desk.chat.controller import ChatController
 from s1desk.chat.saving import ChatSaver
+from s1desk.errors import S1DeskError
 from s1desk.settings import AppSettings
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui.backends.load_status import BackendStatus
-from s1desk.ui.backends.model_loader import ModelLoader
+from s1desk.ui.backends.model_loader import ModelLoader, load_config
 from s1desk.ui.backends.switcher import BackendSwitcher
 from s1desk.ui.chat.chat_panel import ChatPanel
 from s1desk.ui.chat.reasoning_pane import ReasoningPane
@@ -206,7 +207,12 @@ class MainWindow(QMainWindow):
     def open_model_file(self, path: Path) -> None:
         """Load the GGUF at ``path`` in the background; the window stays usable."""
         self.banner.hide()
-        self.loader.load(path, self.settings.context_size)
+        try:
+            config = load_config(path, self.settings)
+        except S1DeskError as exc:
+            self.problems.report(f"Could not load the model. {exc} (Settings, Loading a model)")
+            return
+        self.loader.load(config)
 
     def focus_search(self) -> None:
         """Ctrl+F: the sidebar's search box (the sidebar shown if it was hidden)."""
@@ -271,6 +277,10 @@ class MainWindow(QMainWindow):
         self.set_backend(backend)
         self.statusBar().showMessage("Model loaded", 3000)
         self.keeper.save()
+        take_notice = getattr(backend, "take_notice", None)
+        notice = take_notice() if callable(take_notice) else None
+        if isinstance(notice, str) and notice:
+            self.banner.show_message(notice, tone="info")
 
     # -- lifetime ------------------------------------------------------------------------
 
