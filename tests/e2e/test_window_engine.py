@@ -170,6 +170,18 @@ def test_the_load_settings_reach_the_engine(
     assert config.flash_attn  # a quantized KV cache turns it on
     assert config.n_gpu_layers == 0
     assert backend.loaded.threads == 1
+    # The Models window lists the model in use, opened by path, and says so.
+    w.dialogs.models()
+    manager = w.dialogs.model_manager
+    assert manager is not None
+    assert not manager.intro.isVisible()
+    listed = [m.path for m in manager.local_view.models]
+    assert model_path.resolve() in [p.resolve() for p in listed]
+    row = listed.index(next(p for p in listed if p.resolve() == model_path.resolve()))
+    item = manager.local_view.tree.topLevelItem(row)
+    assert item is not None
+    assert "in use" in item.text(0)
+    manager.hide()
     w.budget.max_box.setValue(0)
     w.chat.submit("What is 2+2? Reply with just the number.")
     arun(w.controller.wait_idle(), timeout=300)

@@ -128,6 +128,11 @@ class ModelManagerDialog(QDialog):
         if refresh_catalog:
             self.catalog_view.refresh_downloaded()
 
+    def set_loaded(self, path: Path | None) -> None:
+        """The chat window runs ``path``: listed, marked, and no "no model yet" intro."""
+        self.local_view.set_loaded(path)
+        self._local_changed()
+
     def show_local(self) -> None:
         self.tabs.setCurrentWidget(self.local_view)
 

@@ -15,6 +15,7 @@ from s1desk.backends.base import Backend
 from s1desk.chat.controller import ChatController
 from s1desk.chat.saving import ChatSaver
 from s1desk.errors import S1DeskError
+from s1desk.models.local import add_model, list_local_models
 from s1desk.settings import AppSettings
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui.backends.load_status import BackendStatus
@@ -272,6 +273,8 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, backend: Backend, path: str) -> None:
         self.keeper.change(last_model=path)
+        remember_model(Path(path))
+        self.dialogs.model_loaded(Path(path))
         if backend.context_length:
             self.budget.set_limit(backend.context_length)
         self.set_backend(backend)
@@ -318,6 +321,17 @@ class MainWindow(QMainWindow):
         finally:
             self._shut_down = True
             self.close()
+
+
+def remember_model(path: Path) -> None:
+    """List a model opened by path (or ``S1DESK_MODEL``) in the Models window, as one
+    added from disk, unless it is there already."""
+    try:
+        listed = {m.path.resolve() for m in list_local_models()}
+        if path.resolve() not in listed:
+            add_model(path)
+    except (S1DeskError, OSError) as exc:
+        log.info("not listing %s among the local models: %s", path, exc)
 
 
 def _app() -> QApplication:
