@@ -35,6 +35,11 @@ from s1desk.ui.window.settings_keeper import SettingsKeeper
 
 log = logging.getLogger(__name__)
 
+MIN_CHAT_WIDTH = 460
+MIN_SIDEBAR_WIDTH = 180
+MIN_WINDOW_WIDTH = 720
+MIN_WINDOW_HEIGHT = 520
+
 
 class MainWindow(QMainWindow):
     """The chat window: sidebar (saved chats), chat column, reasoning pane, status bar.
@@ -104,6 +109,10 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setCollapsible(1, False)
+        # Below these the budget row and the sidebar's titles no longer fit.
+        self.chat.setMinimumWidth(MIN_CHAT_WIDTH)
+        self.sidebar_area.setMinimumWidth(MIN_SIDEBAR_WIDTH)
+        self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
         self.setCentralWidget(self.splitter)
         if self.history is not None:
             self.sidebar_area.addWidget(self.history.sidebar)
@@ -241,6 +250,10 @@ class MainWindow(QMainWindow):
     def apply_theme(self, name: str) -> None:
         self.colors = theme.apply(_app(), name)
         self.reasoning.set_colors(self.colors)
+        shown = self.reasoning.index
+        message = self.controller.message(shown) if shown is not None else None
+        if shown is not None and message is not None:
+            self.reasoning.show_message(shown, message)  # its markers in the new colours
         self.banner.set_colors(self.colors)
         self.transcript.set_dark(self.colors.dark)
 
@@ -266,7 +279,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        update_chat_actions(self.actions_by_name, self.controller, self.chat.editing is not None)
+        update_chat_actions(
+            self.actions_by_name,
+            self.controller,
+            self.chat.editing is not None,
+            self.replies.current_index(),
+        )
 
     def _policy_changed(self, policy: BudgetPolicy) -> None:
         self.controller.policy = self.keeper.change(policy=policy).policy
