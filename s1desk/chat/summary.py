@@ -29,6 +29,8 @@ def thinking_summary(message: AssistantMessage) -> str:
     ]
     if message.waits:
         parts.append(f"{message.waits} × Wait")
+    if minimum_missed(message):
+        parts.append(f"minimum not reached: all {message.waits} Waits used")
     if message.close_reason is CloseReason.CAP:
         parts.append("cut at budget")
     elif message.close_reason is None:
@@ -64,5 +66,26 @@ def finish_note(message: AssistantMessage) -> str:
         case FinishReason.CONTEXT_FULL:
             return "The context window is full."
         case FinishReason.STOP if not message.answer.strip():
-            return "The model ended without an answer after its thinking; Think longer may help."
+            if message.close_reason is CloseReason.CAP:
+                return (
+                    "The model ended without an answer after its thinking was cut at the "
+                    "budget; Think longer may help."
+                )
+            return (
+                f"The model ended without an answer after thinking "
+                f"{tokens(message.thinking_tokens)} of {tokens(message.policy.max_thinking)} "
+                "tokens, well within its budget: a larger minimum (“at least”) makes it "
+                "think more; a larger budget alone does not."
+            )
     return ""
+
+
+def minimum_missed(message: AssistantMessage) -> bool:
+    """Thinking ended below its minimum because every Wait was used."""
+    p = message.policy
+    return (
+        message.close_reason is CloseReason.NATURAL
+        and p.min_thinking > 0
+        and message.thinking_tokens < p.min_thinking
+        and message.waits >= p.max_waits
+    )

@@ -85,3 +85,18 @@ def test_wait_markers_follow_the_dark_theme(windows: Windows, arun: Callable[...
     w.apply_theme("dark")
     assert wait_background() == theme.DARK.wait_bg
     w.apply_theme("light")
+
+
+def test_think_longer_doubles_the_budget_and_says_so(
+    windows: Windows, arun: Callable[..., Any]
+) -> None:
+    backend = scripted()
+    w = windows.make(backend)
+    w.budget.max_box.setValue(150)
+    w.chat.submit("q")
+    arun(w.controller.wait_idle())
+    w.actions_by_name["think_longer"].trigger()
+    assert "150 → 300" in w.statusBar().currentMessage()
+    arun(w.controller.wait_idle())
+    assert backend.requests[-1].policy.max_thinking == 300  # twice, as the label says
+    assert w.budget.max_box.value() == 300
