@@ -54,6 +54,14 @@ def stats_line(message: AssistantMessage) -> str:
     return " · ".join(parts)
 
 
+def answer_progress(message: AssistantMessage) -> str:
+    """``Answering… 312 / 4,096 answer tokens · Esc stops`` while the answer streams."""
+    if message.phase is not Phase.ANSWERING:
+        return ""
+    cap = message.policy.max_answer
+    return f"Answering… {tokens(message.answer_tokens)} / {tokens(cap)} answer tokens · Esc stops"
+
+
 def finish_note(message: AssistantMessage) -> str:
     """A short note when a message did not end normally, else ``""``."""
     if message.error:
@@ -62,7 +70,10 @@ def finish_note(message: AssistantMessage) -> str:
         case FinishReason.CANCELLED:
             return "Stopped."
         case FinishReason.LENGTH:
-            return "The answer reached its token limit."
+            return (
+                f"The answer reached its limit of {tokens(message.policy.max_answer)} tokens "
+                "(Settings, Most answer tokens)."
+            )
         case FinishReason.CONTEXT_FULL:
             return "The context window is full."
         case FinishReason.STOP if not message.answer.strip():

@@ -100,3 +100,29 @@ def test_think_longer_doubles_the_budget_and_says_so(
     arun(w.controller.wait_idle())
     assert backend.requests[-1].policy.max_thinking == 300  # twice, as the label says
     assert w.budget.max_box.value() == 300
+
+
+def test_a_streaming_answer_shows_its_count_its_cap_and_how_to_stop(
+    windows: Windows, arun: Callable[..., Any]
+) -> None:
+    from support.qt import until
+
+    long_answer = " ".join(["loop"] * 400)
+    backend = ScriptedBackend(lambda r: synthetic_reply(5, answer=long_answer), rate=200)
+    w = windows.make(backend)
+    w.chat.submit("q")
+    stats = "document.querySelector('#ex-0 .stats').textContent"
+
+    async def answering() -> str:
+        await until(lambda: (w.controller.message(0) or None) is not None)
+        await until(lambda: w.controller.message(0).answer_tokens > 20, 30, "the answer")  # type: ignore[union-attr]
+        text: str = await w.transcript.evaluate(stats)
+        return text
+
+    live = arun(answering())
+    assert "Answering…" in live
+    assert "/ 4,096 answer tokens" in live
+    assert "Esc stops" in live
+    w.stop_button.click()
+    arun(w.controller.wait_idle())
+    assert "Answering…" not in arun(w.transcript.evaluate(stats))
