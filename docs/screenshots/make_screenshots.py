@@ -104,7 +104,36 @@ async def shoot(window: MainWindow, prefix: str) -> None:
     window.replies.set_visible(False)
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-closed.png"))
+    if not prefix:
+        await shoot_dialogs(window)
     await window.shutdown()
+
+
+async def shoot_dialogs(window: MainWindow) -> None:
+    """The settings (with how a model is loaded) and the Models window on this machine:
+    its RAM, its GPU if any, and its memory bandwidth, measured."""
+    from s1desk.models.bandwidth import CACHE_FILE, detect_bandwidth
+    from s1desk.models.hardware import detect_hardware
+    from s1desk.paths import cache_dir
+    from s1desk.ui.models.models_dialog import ModelManagerDialog
+    from s1desk.ui.window.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window)
+    dialog.show()
+    await asyncio.sleep(0.4)
+    dialog.grab().save(str(OUT / "settings.png"))
+    dialog.close()
+    hardware = await asyncio.to_thread(detect_hardware)
+    bandwidth = await asyncio.to_thread(detect_bandwidth, cache_dir() / CACHE_FILE)
+    models = ModelManagerDialog(window, hardware=hardware, bandwidth=bandwidth)
+    models.resize(1100, 720)
+    models.show()
+    await asyncio.sleep(0.5)
+    models.catalog_view.scroll_to_recommended()
+    await asyncio.sleep(0.5)
+    models.grab().save(str(OUT / "model_manager.png"))
+    await models.shutdown()
+    models.close()
 
 
 def main() -> int:

@@ -308,6 +308,14 @@ class CatalogView(QWidget):
         self.suggestion_label.setVisible(suggestion is not None)
         self.apply_button.setVisible(suggestion is not None)
 
+    def scroll_to_recommended(self) -> None:
+        """Bring the recommended build's row into view (once the list is laid out)."""
+        best = self.recommended
+        if best is not None and best.quant is not None:
+            row = self.rows.get(quant_key(best.quant))
+            if row is not None:
+                self.scroll_area.ensureWidgetVisible(row, 0, 120)
+
     # -- downloads ----------------------------------------------------------------------
 
     def start_download(self, row: QuantRow) -> None:

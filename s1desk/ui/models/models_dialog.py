@@ -6,8 +6,8 @@ import asyncio
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from s1desk.models.bandwidth import CACHE_FILE, Bandwidth, detect_bandwidth
@@ -107,6 +107,7 @@ class ModelManagerDialog(QDialog):
             )
         else:
             self.catalog_view.set_hardware(hw, bandwidth)
+            self.catalog_view.scroll_to_recommended()
         finally:
             self._hardware_task = None
 
@@ -135,6 +136,10 @@ class ModelManagerDialog(QDialog):
 
     def show_local(self) -> None:
         self.tabs.setCurrentWidget(self.local_view)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        QTimer.singleShot(0, self.catalog_view.scroll_to_recommended)
 
     # -- drag and drop ---------------------------------------------------------------
 
