@@ -21,8 +21,11 @@ from s1desk.models.fit import Fit, KvType, Verdict
 THINKING_TOKENS = 4_000
 ANSWER_IN_SECONDS = 10 * 60
 #: The share of the measured RAM bandwidth llama.cpp's CPU decode reaches (measured
-#: decode rate of the test model x bytes per token / measured bandwidth), and of a
-#: GPU's peak bandwidth (llama.cpp's CUDA decode typically reaches 60-75%).
+#: decode rate of the test model x bytes per token / measured bandwidth): about 0.9 on a
+#: quiet 2-core x86_64 (24 tokens/s at ~10 GB/s); benchmarks/decode_estimate.py measured
+#: 0.30 on the same machine at a load average of 5-8, where contention slows llama.cpp's
+#: spinning threads far more than the bandwidth probe. And of a GPU's peak bandwidth
+#: (llama.cpp's CUDA decode typically reaches 60-75%).
 CPU_EFFICIENCY = 0.85
 GPU_EFFICIENCY = 0.6
 
