@@ -1,6 +1,8 @@
 """Screenshots of the real window (offscreen), fed by a replayed s1-style reply.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py [light|dark]
+or, with a real model under Xvfb: xvfb-run -s "-screen 0 1400x900x24" \
+.venv/bin/python docs/screenshots/make_screenshots.py real MODEL.gguf
 """
 
 from __future__ import annotations
@@ -136,11 +138,38 @@ async def shoot_dialogs(window: MainWindow) -> None:
     models.close()
 
 
+async def shoot_real(window: MainWindow, model: Path) -> None:
+    """The real window on a real GGUF: load it, ask, wait for the answer."""
+    while not window.transcript.is_ready:
+        await asyncio.sleep(0.02)
+    window.open_model_file(model)
+    while window.controller.backend is None:
+        if window.banner.isVisible():
+            raise SystemExit(f"the model did not load: {window.banner.text}")
+        await asyncio.sleep(0.1)
+    window.banner.hide()
+    window.chat.submit("How many positive divisors does 360 have?")
+    await window.controller.wait_idle()
+    await asyncio.sleep(0.8)
+    window.replies.show_reasoning(0)
+    await asyncio.sleep(0.5)
+    window.grab().save(str(OUT / "real-model-xvfb.png"))
+    await window.shutdown()
+
+
 def main() -> int:
     app = create_application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
+    if theme == "real":  # docs/screenshots/make_screenshots.py real MODEL.gguf (under Xvfb)
+        policy = BudgetPolicy(max_thinking=300, min_thinking=200, max_answer=96)
+        window = build_window(AppSettings(policy=policy, context_size=2048))
+        window.resize(1280, 800)
+        window.show()
+        with loop:
+            loop.run_until_complete(shoot_real(window, Path(sys.argv[2])))
+        return 0
     settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
     window = build_window(settings)
     window.set_backend(

@@ -82,10 +82,11 @@ def finish_note(message: AssistantMessage) -> str:
                     "The model ended without an answer after its thinking was cut at the "
                     "budget; Think longer may help."
                 )
+            used, cap = message.thinking_tokens, message.policy.max_thinking
+            where = "well within its budget" if used * 2 <= cap else "before its budget"
             return (
-                f"The model ended without an answer after thinking "
-                f"{tokens(message.thinking_tokens)} of {tokens(message.policy.max_thinking)} "
-                "tokens, well within its budget: a larger minimum (“at least”) makes it "
+                f"The model ended without an answer after thinking {tokens(used)} of "
+                f"{tokens(cap)} tokens, {where}: a larger minimum (“at least”) makes it "
                 "think more; a larger budget alone does not."
             )
     return ""
