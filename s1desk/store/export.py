@@ -134,17 +134,35 @@ _STATUS_NOTE = {
 }
 
 
+def _answer_versions(messages: Sequence[Message]) -> dict[int, tuple[int, int]]:
+    """For each answer (by position in ``messages``): which version of its question's
+    answers it is, and how many there are (a regenerated answer is stored after the
+    earlier one)."""
+    out: dict[int, tuple[int, int]] = {}
+    group: list[int] = []
+    for i, message in enumerate([*messages, None]):
+        if message is None or message.role == "user":
+            for k, j in enumerate(group):
+                out[j] = (k + 1, len(group))
+            group = []
+        else:
+            group.append(i)
+    return out
+
+
 def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
     """The conversation as Markdown: questions and answers, reasoning as quoted blocks."""
     lines = [f"# {conversation.display_title}", ""]
     model = conversation.model or next((m.model for m in messages if m.model), None)
     about = f"Exported from s1desk · started {conversation.created:%Y-%m-%d %H:%M} UTC"
     lines += [f"*{about}{f' · {model}' if model else ''}*", ""]
-    for message in messages:
+    versions = _answer_versions(messages)
+    for i, message in enumerate(messages):
         if message.role == "user":
             lines += ["## Question", "", message.text, ""]
             continue
-        lines += ["## Answer", ""]
+        version, count = versions[i]
+        lines += ["## Answer" + (f" (version {version} of {count})" if count > 1 else ""), ""]
         if reasoning and message.reasoning:
             lines += [
                 f"> **Reasoning**{_thinking_note(message)}",

@@ -186,3 +186,14 @@ def test_markdown_marks_the_cut_and_keeps_the_notes(store: HistoryStore) -> None
     assert "**✂ Budget reached at 500 tokens**" in markdown
     assert "*The answer reached its token limit.*" in markdown
     assert "*The model ended without an answer.*" in markdown
+
+
+def test_markdown_keeps_every_version_of_a_regenerated_answer(store: HistoryStore) -> None:
+    conversation = record(store, "Versions?", generation(answer=("First answer.",)))
+    with start_recording(store, conversation.id) as recorder:
+        for event in generation(answer=("Second answer.",)):
+            recorder.feed(event)
+    markdown = store.export_markdown(conversation.id)
+    assert "## Answer (version 1 of 2)" in markdown
+    assert "## Answer (version 2 of 2)" in markdown
+    assert markdown.index("First answer.") < markdown.index("Second answer.")
