@@ -126,45 +126,60 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from s1desk.models.advice import Suggestion, advise, suggest
     from s1desk.models.architecture import Architecture
+    from s1desk.models.bandwidth import CACHE_FILE, detect_bandwidth
     from s1desk.models.catalog import load_catalog
     from s1desk.models.file_check import check_model_file
     from s1desk.models.fit import KvType, assess, recommend
     from s1desk.models.gguf import read_gguf
     from s1desk.models.hardware import detect_hardware
+    from s1desk.models.speed import Speed, decode_speed_text, estimate_speed
+    from s1desk.paths import cache_dir
 
     hw = detect_hardware()
+    bandwidth = detect_bandwidth(cache_dir() / CACHE_FILE)
     for g in hw.gpus:
         out.write(f"GPU {g.index}: {g.name}, {_size(g.free)} free of {_size(g.total)}\n")
     for note in hw.notes:
         out.write(f"{note}\n")
     out.write(f"RAM: {_size(hw.ram_available)} available of {_size(hw.ram_total)}\n")
+    gpu_bw = f", GPU {bandwidth.gpu / 1e9:,.0f} GB/s" if bandwidth.gpu and hw.usable_gpus else ""
+    out.write(f"Memory bandwidth: RAM {bandwidth.ram / 1e9:.1f} GB/s (measured){gpu_bw}\n")
     out.write(f"Context {args.ctx} tokens, KV cache {args.kv}\n\n")
     kv = KvType(args.kv)
     suggestion: Suggestion | None = None
+    best_speed: Speed | None = None
+
+    def with_speed(message: str, speed: Speed | None) -> str:
+        return f"{message}; {decode_speed_text(speed)}" if speed is not None else message
+
     if args.gguf:
         info = read_gguf(check_model_file(args.gguf))
         arch = Architecture.from_gguf(info)
         f = assess(
             arch, info.file_size, hw, args.ctx, kv, flash_attn=args.flash_attn, label=args.gguf.name
         )
-        out.write(f"{f.message}\n")
+        best_speed = estimate_speed(arch, f, bandwidth)
+        out.write(f"{with_speed(f.message, best_speed)}\n")
         best = recommend([f])
         if best is not None and best.gpu_layers < best.n_layers and hw.usable_gpus:
             suggestion = suggest(arch, best, hw, args.ctx, kv, flash_attn=args.flash_attn)
     else:
         catalog = load_catalog()
         models = [catalog.model(args.model)] if args.model else list(catalog.models)
-        advice = advise(models, hw, args.ctx, kv, flash_attn=args.flash_attn)
+        advice = advise(models, hw, args.ctx, kv, flash_attn=args.flash_attn, bandwidth=bandwidth)
         for assessed in advice.models:
             for f in assessed.fits:
                 approx = " (size estimated)" if f.quant and f.quant.estimated else ""
-                out.write(f"  {f.message}{approx}\n")
+                out.write(f"  {with_speed(f.message, assessed.speed(f))}{approx}\n")
         best = advice.recommended
+        best_speed = advice.speed(best) if best is not None else None
         suggestion = advice.suggestion
     if best is None:
         out.write("\nNothing fits this machine at this context; try a smaller --ctx.\n")
         return EXIT_OK
-    out.write(f"\nRecommended: {best.message}\n")
+    out.write(f"\nRecommended: {with_speed(best.message, best_speed)}\n")
+    if best_speed is not None and not best_speed.answers_in_minutes:
+        out.write("Nothing here answers a typical question in minutes; this is the fastest.\n")
     if suggestion is not None and hw.usable_gpus:
         setting = suggestion.setting
         out.write(
@@ -178,6 +193,8 @@ def _fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import signal
 
+    from s1desk.models.advice import advise
+    from s1desk.models.bandwidth import CACHE_FILE, detect_bandwidth
     from s1desk.models.catalog import load_catalog
     from s1desk.models.download import DownloadRequest, start_download
     from s1desk.models.download_events import (
@@ -188,8 +205,8 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         DownloadPaused,
         DownloadProgress,
     )
-    from s1desk.models.fit import assess_catalog, recommend
     from s1desk.models.hardware import detect_hardware
+    from s1desk.paths import cache_dir
     from s1desk.terminal import safe_text
 
     catalog = load_catalog()
@@ -197,9 +214,8 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.quant:
         q = catalog.quantization(model.id, args.quant, args.repo)
     else:
-        best = recommend(
-            assess_catalog(model.architecture, model.quantizations, detect_hardware(), args.ctx)
-        )
+        bandwidth = detect_bandwidth(cache_dir() / CACHE_FILE)
+        best = advise([model], detect_hardware(), args.ctx, bandwidth=bandwidth).recommended
         if best is None or best.quant is None:
             err.write(f"No build of {model.id} fits this machine; name one to download anyway.\n")
             return EXIT_ERROR

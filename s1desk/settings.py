@@ -37,6 +37,17 @@ class AppSettings:
     last_model: str = ""
     #: Context window for local models, in tokens.
     context_size: int = 32_768
+    #: Layers put on the GPU at load (-1: all that llama.cpp can place; 0: CPU only).
+    gpu_layers: int = -1
+    #: Decoding threads (0: automatic, adapting to how busy the machine is).
+    threads: int = 0
+    #: Prompt-evaluation threads (0: automatic).
+    threads_batch: int = 0
+    #: The KV cache's element type: "f16", "q8_0" or "q4_0" (quantized ones need flash
+    #: attention, which is then turned on).
+    kv_type: str = "f16"
+    #: Flash attention: smaller compute buffers.
+    flash_attn: bool = False
     #: Collapse the reasoning pane when the answer starts.
     auto_collapse_reasoning: bool = False
     #: The reasoning pane is collapsed.

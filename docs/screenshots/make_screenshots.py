@@ -1,6 +1,8 @@
 """Screenshots of the real window (offscreen), fed by a replayed s1-style reply.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py [light|dark]
+or, with a real model under Xvfb: xvfb-run -s "-screen 0 1400x900x24" \
+.venv/bin/python docs/screenshots/make_screenshots.py real MODEL.gguf
 """
 
 from __future__ import annotations
@@ -104,6 +106,54 @@ async def shoot(window: MainWindow, prefix: str) -> None:
     window.replies.set_visible(False)
     await asyncio.sleep(0.6)
     window.grab().save(str(OUT / f"{prefix}answered-pane-closed.png"))
+    if not prefix:
+        await shoot_dialogs(window)
+    await window.shutdown()
+
+
+async def shoot_dialogs(window: MainWindow) -> None:
+    """The settings (with how a model is loaded) and the Models window on this machine:
+    its RAM, its GPU if any, and its memory bandwidth, measured."""
+    from s1desk.models.bandwidth import CACHE_FILE, detect_bandwidth
+    from s1desk.models.hardware import detect_hardware
+    from s1desk.paths import cache_dir
+    from s1desk.ui.models.models_dialog import ModelManagerDialog
+    from s1desk.ui.window.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window)
+    dialog.show()
+    await asyncio.sleep(0.4)
+    dialog.grab().save(str(OUT / "settings.png"))
+    dialog.close()
+    hardware = await asyncio.to_thread(detect_hardware)
+    bandwidth = await asyncio.to_thread(detect_bandwidth, cache_dir() / CACHE_FILE)
+    models = ModelManagerDialog(window, hardware=hardware, bandwidth=bandwidth)
+    models.resize(1100, 720)
+    models.show()
+    await asyncio.sleep(0.5)
+    models.catalog_view.scroll_to_recommended()
+    await asyncio.sleep(0.5)
+    models.grab().save(str(OUT / "model_manager.png"))
+    await models.shutdown()
+    models.close()
+
+
+async def shoot_real(window: MainWindow, model: Path) -> None:
+    """The real window on a real GGUF: load it, ask, wait for the answer."""
+    while not window.transcript.is_ready:
+        await asyncio.sleep(0.02)
+    window.open_model_file(model)
+    while window.controller.backend is None:
+        if window.banner.isVisible():
+            raise SystemExit(f"the model did not load: {window.banner.text}")
+        await asyncio.sleep(0.1)
+    window.banner.hide()
+    window.chat.submit("How many positive divisors does 360 have?")
+    await window.controller.wait_idle()
+    await asyncio.sleep(0.8)
+    window.replies.show_reasoning(0)
+    await asyncio.sleep(0.5)
+    window.grab().save(str(OUT / "real-model-xvfb.png"))
     await window.shutdown()
 
 
@@ -112,6 +162,14 @@ def main() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
+    if theme == "real":  # docs/screenshots/make_screenshots.py real MODEL.gguf (under Xvfb)
+        policy = BudgetPolicy(max_thinking=300, min_thinking=200, max_answer=96)
+        window = build_window(AppSettings(policy=policy, context_size=2048))
+        window.resize(1280, 800)
+        window.show()
+        with loop:
+            loop.run_until_complete(shoot_real(window, Path(sys.argv[2])))
+        return 0
     settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
     window = build_window(settings)
     window.set_backend(

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 _DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's LLAMA_DEFAULT_SEED: a random seed
 _NO_ABORT: Any = llama_cpp.ggml_abort_callback()  # a NULL callback
+_KV_GGML_TYPES = {
+    "f16": llama_cpp.GGML_TYPE_F16,
+    "q8_0": llama_cpp.GGML_TYPE_Q8_0,
+    "q4_0": llama_cpp.GGML_TYPE_Q4_0,
+}
 
 
 # ggml's log levels: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (continues the last line).
@@ -163,6 +168,8 @@ class LlamaSession:
                     n_threads_batch=threads_batch,
                     n_batch=config.n_batch,
                     flash_attn=config.flash_attn,
+                    type_k=_KV_GGML_TYPES[config.kv_type],
+                    type_v=_KV_GGML_TYPES[config.kv_type],
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:

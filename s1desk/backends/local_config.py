@@ -14,6 +14,8 @@ DEFAULT_CONTEXT = 32_768
 #: llama.cpp keeps context sizes in 32-bit integers; no model has more.
 MAX_CONTEXT = 2**31 - 1
 MAX_THREADS = 1024
+#: KV cache element types llama.cpp accepts here; the quantized ones need flash attention.
+KV_TYPES = ("f16", "q8_0", "q4_0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,8 @@ class LocalModelConfig:
     ``n_threads`` fixes the decoding threads; ``None`` lets the engine choose and
     adapt them while it decodes. ``extra_buffers`` turns llama.cpp's extra
     buffer types (weight repacking, AMX) on or off; ``None`` uses them unless
-    they are known to crash on this machine.
+    they are known to crash on this machine. ``kv_type`` is the KV cache's element
+    type (one of :data:`KV_TYPES`); a quantized one needs ``flash_attn``.
     """
 
     path: Path
@@ -39,6 +42,7 @@ class LocalModelConfig:
     flash_attn: bool = False
     extra_buffers: bool | None = None
     thinking_format: str = "auto"
+    kv_type: str = "f16"
 
     def __post_init__(self) -> None:
         format_name(self.thinking_format)
@@ -52,6 +56,14 @@ class LocalModelConfig:
                 raise ModelLoadError(
                     f"The number of {name} must be 1 to {MAX_THREADS}, not {value}."
                 )
+        if self.kv_type not in KV_TYPES:
+            raise ModelLoadError(
+                f"The KV cache type must be one of {', '.join(KV_TYPES)}, not {self.kv_type!r}."
+            )
+        if self.kv_type != "f16" and not self.flash_attn:
+            raise ModelLoadError(
+                f"A {self.kv_type} KV cache needs flash attention: turn it on, or use f16."
+            )
         if not 1 <= self.n_batch <= MAX_CONTEXT:
             raise ModelLoadError(f"The batch size must be at least 1, not {self.n_batch}.")
 

@@ -122,12 +122,12 @@ class ChatController:
         return self._rerun(self.policy)
 
     def think_longer(self, limit: int) -> BudgetPolicy | None:
-        """Re-run the last message with twice the budget (up to ``limit``); return the policy."""
+        """Re-run the last message with twice its thinking budget (up to ``limit``; from a
+        budget of 0, the default budget); return the policy."""
         last = self.session.last_reply
         base = last.policy if last is not None else self.policy
-        used = last.thinking_tokens if last is not None else 0
-        cap = min(limit, max(2 * base.max_thinking, 2 * used, 512))
-        policy = base.with_max_thinking(cap)
+        doubled = 2 * base.max_thinking if base.max_thinking else BudgetPolicy().max_thinking
+        policy = base.with_max_thinking(min(limit, doubled))
         if not self._rerun(policy):
             return None
         self.policy = policy

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from s1desk.chat.message import AssistantMessage, PieceKind
-from s1desk.events import ErrorEvent, StreamEvent
+from s1desk.events import ErrorEvent, Stats, StreamEvent
 from s1desk.sampling import SamplerSettings
 from s1desk.store.history import HistoryStore
 from s1desk.store.records import AnswerSnapshot, MessageStatus, ThinkingEndMark, WaitMark
@@ -66,11 +66,34 @@ def snapshot(message: AssistantMessage, *, closed: bool = False) -> AnswerSnapsh
         reasoning="".join(reasoning),
         waits=tuple(waits),
         thinking_end=end,
-        stats=message.stats,
+        stats=message.stats or streamed_stats(message),
         budget_adjusted=message.budget_adjusted,
         status=status,
         finish_reason=message.finish_reason,
         error=error,
+    )
+
+
+def streamed_stats(message: AssistantMessage) -> Stats | None:
+    """The figures of a reply that has no final ones yet (still streaming, or cut short by a
+    stop, a crash or a kill): the tokens counted so far and the time they took, so a
+    reopened reply keeps its true figures. ``None`` before the first token."""
+    if message.first_token_at is None:
+        return None
+    now = message.ended_at or message.clock()
+    total = max(0.0, now - message.started_at)
+    produced = message.thinking_tokens + message.answer_tokens
+    decoding = max(now - message.first_token_at, 1e-6)
+    return Stats(
+        prompt_tokens=0,
+        cached_prompt_tokens=0,
+        thinking_tokens=message.thinking_tokens,
+        answer_tokens=message.answer_tokens,
+        waits=message.waits,
+        time_to_first_token_s=message.first_token_at - message.started_at,
+        thinking_s=message.thinking_seconds,
+        total_s=total,
+        tokens_per_second=max(0, produced - 1) / decoding,
     )
 
 

@@ -88,7 +88,9 @@ def reply_from_message(message: Message) -> AssistantMessage:
     Recording it again gives the stored answer back (``interrupted`` stays
     ``interrupted``, with ``cancelled`` as its finish reason when none was
     stored)."""
-    reply = AssistantMessage(policy=message.policy or BudgetPolicy(), clock=lambda: 0.0)
+    reply = AssistantMessage(
+        policy=message.policy or BudgetPolicy(), clock=lambda: 0.0, source=message.backend or ""
+    )
     reply.pieces = reasoning_pieces(message)
     if message.text:
         reply.answer_parts = [message.text]

@@ -29,6 +29,8 @@ def thinking_summary(message: AssistantMessage) -> str:
     ]
     if message.waits:
         parts.append(f"{message.waits} × Wait")
+    if minimum_missed(message):
+        parts.append(f"minimum not reached: all {message.waits} Waits used")
     if message.close_reason is CloseReason.CAP:
         parts.append("cut at budget")
     elif message.close_reason is None:
@@ -52,6 +54,14 @@ def stats_line(message: AssistantMessage) -> str:
     return " · ".join(parts)
 
 
+def answer_progress(message: AssistantMessage) -> str:
+    """``Answering… 312 / 4,096 answer tokens · Esc stops`` while the answer streams."""
+    if message.phase is not Phase.ANSWERING:
+        return ""
+    cap = message.policy.max_answer
+    return f"Answering… {tokens(message.answer_tokens)} / {tokens(cap)} answer tokens · Esc stops"
+
+
 def finish_note(message: AssistantMessage) -> str:
     """A short note when a message did not end normally, else ``""``."""
     if message.error:
@@ -60,9 +70,34 @@ def finish_note(message: AssistantMessage) -> str:
         case FinishReason.CANCELLED:
             return "Stopped."
         case FinishReason.LENGTH:
-            return "The answer reached its token limit."
+            return (
+                f"The answer reached its limit of {tokens(message.policy.max_answer)} tokens "
+                "(Settings, Most answer tokens)."
+            )
         case FinishReason.CONTEXT_FULL:
             return "The context window is full."
         case FinishReason.STOP if not message.answer.strip():
-            return "The model ended without an answer after its thinking; Think longer may help."
+            if message.close_reason is CloseReason.CAP:
+                return (
+                    "The model ended without an answer after its thinking was cut at the "
+                    "budget; Think longer may help."
+                )
+            used, cap = message.thinking_tokens, message.policy.max_thinking
+            where = "well within its budget" if used * 2 <= cap else "before its budget"
+            return (
+                f"The model ended without an answer after thinking {tokens(used)} of "
+                f"{tokens(cap)} tokens, {where}: a larger minimum (“at least”) makes it "
+                "think more; a larger budget alone does not."
+            )
     return ""
+
+
+def minimum_missed(message: AssistantMessage) -> bool:
+    """Thinking ended below its minimum because every Wait was used."""
+    p = message.policy
+    return (
+        message.close_reason is CloseReason.NATURAL
+        and p.min_thinking > 0
+        and message.thinking_tokens < p.min_thinking
+        and message.waits >= p.max_waits
+    )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from s1desk.models.architecture import Architecture
+from s1desk.models.bandwidth import Bandwidth
 from s1desk.models.catalog import CatalogModel
 from s1desk.models.fit import (
     USUAL_BITS_PER_WEIGHT,
@@ -20,6 +21,7 @@ from s1desk.models.fit import (
     settings_that_fit,
 )
 from s1desk.models.hardware import Hardware
+from s1desk.models.speed import Speed, estimate_speed
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,14 @@ class ModelFits:
 
     model: CatalogModel
     fits: tuple[Fit, ...]
+    speeds: tuple[Speed | None, ...] = ()  # beside ``fits``; empty when no bandwidth is known
+
+    def speed(self, fit: Fit) -> Speed | None:
+        """The estimated decode speed of ``fit`` here (None: unknown or it does not fit)."""
+        for f, s in zip(self.fits, self.speeds, strict=False):
+            if f is fit:
+                return s
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,13 @@ class Advice:
     model: CatalogModel | None  # the recommended build's model
     suggestion: Suggestion | None  # a change of settings worth offering, if any
 
+    def speed(self, fit: Fit) -> Speed | None:
+        """The estimated decode speed of ``fit`` (a build of one of the models) here."""
+        for m in self.models:
+            if fit in m.fits:
+                return m.speed(fit)
+        return None
+
 
 def advise(
     models: Sequence[CatalogModel],
@@ -55,28 +72,43 @@ def advise(
     kv_type: KvType = KvType.F16,
     *,
     flash_attn: bool = False,
+    bandwidth: Bandwidth | None = None,
 ) -> Advice:
-    """Assess every build and recommend one, with :func:`~s1desk.models.fit.recommend` over
-    all of them (whole on a GPU first, then the most capacity; on a CPU, weights a CPU can
-    decode at a usable speed).
+    """Assess every build and recommend one.
+
+    With the machine's ``bandwidth`` each build gets a decode speed estimate, and the
+    recommendation is what answers a typical thinking budget in minutes
+    (:func:`recommend_by_speed`); without it, :func:`~s1desk.models.fit.recommend` over
+    all of them (whole on a GPU first, then the most capacity).
 
     A suggestion is offered on a GPU machine: for the recommended build when it is not
     whole on the GPU, else for its model's build nearest Q4_K_M when that one is only
     partly offloaded; when nothing fits, for the smallest build of the first model.
     A suggestion equal to the settings asked about is none.
     """
-    assessed = tuple(
-        ModelFits(
-            m,
-            tuple(
-                assess_catalog(
-                    m.architecture, m.quantizations, hardware, n_ctx, kv_type, flash_attn=flash_attn
-                )
-            ),
+    assessed = []
+    for m in models:
+        fits = tuple(
+            assess_catalog(
+                m.architecture, m.quantizations, hardware, n_ctx, kv_type, flash_attn=flash_attn
+            )
         )
-        for m in models
-    )
-    best = recommend([f for m in assessed for f in m.fits])
+        speeds = (
+            tuple(estimate_speed(m.architecture, f, bandwidth) for f in fits)
+            if bandwidth is not None
+            else ()
+        )
+        assessed.append(ModelFits(m, fits, speeds))
+    if bandwidth is not None:
+        best = recommend_by_speed(
+            [
+                (f, s, parameters(m.model.architecture))
+                for m in assessed
+                for f, s in zip(m.fits, m.speeds, strict=True)
+            ]
+        )
+    else:
+        best = recommend([f for m in assessed for f in m.fits])
     chosen = next((m for m in assessed if best is not None and best in m.fits), None)
     target: Fit | None = None
     arch: Architecture | None = None
@@ -97,7 +129,45 @@ def advise(
     suggestion = None
     if target is not None and arch is not None:
         suggestion = suggest(arch, target, hardware, n_ctx, kv_type, flash_attn=flash_attn)
-    return Advice(assessed, best, chosen.model if chosen else None, suggestion)
+    return Advice(tuple(assessed), best, chosen.model if chosen else None, suggestion)
+
+
+#: Builds at least this many bits per weight keep the model's quality (about Q4_K_S and up);
+#: below it small models lose much, so a bigger model at 2-3 bits is not preferred.
+GOOD_BITS_PER_WEIGHT = 4.4
+
+
+def parameters(arch: Architecture) -> float:
+    """About how many weights a model has (its layers and its vocabulary tables)."""
+    return arch.n_layers * 16 * arch.n_embd**2 + 2 * arch.n_vocab * arch.n_embd
+
+
+def recommend_by_speed(options: Sequence[tuple[Fit, Speed | None, float]]) -> Fit | None:
+    """What answers in minutes, from (build, its speed here, its model's parameters).
+
+    Among the builds whose typical thinking budget finishes within
+    :data:`~s1desk.models.speed.ANSWER_IN_SECONDS`: a good quantization first, then the
+    biggest model (bits below ~4.5 per weight counted as lost capacity), then the build
+    nearest Q4_K_M. When none is that fast, the fastest.
+    """
+    known = [(f, s, p) for f, s, p in options if s is not None and f.verdict is not Verdict.NO_FIT]
+    if not known:
+        return None
+    fast = [o for o in known if o[1].answers_in_minutes]
+    if not fast:
+        return max(known, key=lambda o: (o[1].tokens_per_s, -abs(_bits(o[0]) - 4.85)))[0]
+
+    def quality(option: tuple[Fit, Speed, float]) -> tuple[bool, float, float, float]:
+        f, s, params = option
+        bpw = _bits(f)
+        return (
+            bpw >= GOOD_BITS_PER_WEIGHT,
+            params * min(bpw, 4.5) / 4.5,
+            -abs(bpw - USUAL_BITS_PER_WEIGHT),
+            s.tokens_per_s,
+        )
+
+    return max(fast, key=quality)[0]
 
 
 def suggest(

@@ -81,10 +81,73 @@ def _thinking_note(message: Message) -> str:
     return f" ({', '.join(bits)})" if bits else ""
 
 
+def _marked_reasoning(message: Message) -> str:
+    """The reasoning with each Wait and the cut marked where it happened, as the window
+    marks them (``⟲ Wait #1 (at 401 tokens)``, ``✂ Budget reached at 500 tokens``)."""
+    text = message.reasoning
+    marks: list[tuple[int, str]] = []
+    for w in message.waits:
+        marks.append((w.offset, f"\n\n**⟲ Wait #{w.index} (at {w.at_token:,} tokens)** "))
+    end = message.thinking_end
+    if end is not None and end.reason.value == "cap":
+        marks.append((end.offset, f"\n\n**✂ Budget reached at {end.at_token:,} tokens**"))
+    out: list[str] = []
+    last = 0
+    for offset, mark in sorted(marks, key=lambda m: m[0]):
+        at = max(last, min(offset, len(text)))
+        out += [text[last:at].rstrip(" "), mark]
+        last = at
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _stats_line(message: Message) -> str:
+    s = message.stats
+    if s is None:
+        return ""
+    parts = [
+        f"{s.tokens_per_second:.1f} tokens/s",
+        f"{s.thinking_tokens:,} thinking + {s.answer_tokens:,} answer tokens",
+        f"{s.total_s:.1f} s in all",
+    ]
+    where = " · ".join(x for x in (message.model, message.backend) if x)
+    return " · ".join([*parts, where] if where else parts)
+
+
+def _finish_note(message: Message) -> str:
+    finish = message.finish_reason
+    value = finish.value if finish is not None else ""
+    if value == "length":
+        return "*The answer reached its token limit.*"
+    if value == "context_full":
+        return "*The context window was full.*"
+    if value == "cancelled" and message.status is not MessageStatus.INTERRUPTED:
+        return "*Stopped.*"
+    if value == "stop" and not message.text.strip() and message.status is MessageStatus.COMPLETE:
+        return "*The model ended without an answer.*"
+    return ""
+
+
 _STATUS_NOTE = {
     MessageStatus.INTERRUPTED: "*This answer was interrupted before it finished.*",
     MessageStatus.STREAMING: "*This answer was still being written.*",
 }
+
+
+def _answer_versions(messages: Sequence[Message]) -> dict[int, tuple[int, int]]:
+    """For each answer (by position in ``messages``): which version of its question's
+    answers it is, and how many there are (a regenerated answer is stored after the
+    earlier one)."""
+    out: dict[int, tuple[int, int]] = {}
+    group: list[int] = []
+    for i, message in enumerate([*messages, None]):
+        if message is None or message.role == "user":
+            for k, j in enumerate(group):
+                out[j] = (k + 1, len(group))
+            group = []
+        else:
+            group.append(i)
+    return out
 
 
 def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
@@ -93,16 +156,18 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reas
     model = conversation.model or next((m.model for m in messages if m.model), None)
     about = f"Exported from s1desk · started {conversation.created:%Y-%m-%d %H:%M} UTC"
     lines += [f"*{about}{f' · {model}' if model else ''}*", ""]
-    for message in messages:
+    versions = _answer_versions(messages)
+    for i, message in enumerate(messages):
         if message.role == "user":
             lines += ["## Question", "", message.text, ""]
             continue
-        lines += ["## Answer", ""]
+        version, count = versions[i]
+        lines += ["## Answer" + (f" (version {version} of {count})" if count > 1 else ""), ""]
         if reasoning and message.reasoning:
             lines += [
                 f"> **Reasoning**{_thinking_note(message)}",
                 ">",
-                _quote(message.reasoning),
+                _quote(_marked_reasoning(message)),
                 "",
             ]
         if message.text:
@@ -111,4 +176,10 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reas
             lines += [_STATUS_NOTE[message.status], ""]
         if message.status is MessageStatus.ERROR and message.error is not None:
             lines += [f"*The answer failed: {message.error.message}*", ""]
+        note = _finish_note(message)
+        if note:
+            lines += [note, ""]
+        stats = _stats_line(message)
+        if stats:
+            lines += [f"*{stats}*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -114,3 +114,38 @@ def test_an_empty_answer_is_said_plainly() -> None:
     answered.apply(AnswerText("4"))
     answered.apply(Done(FinishReason.STOP))
     assert finish_note(answered) == ""
+
+
+def test_no_answer_far_below_the_cap_points_at_the_minimum_not_the_budget() -> None:
+    natural = AssistantMessage(policy=BudgetPolicy(max_thinking=4000))
+    natural.apply(ThinkingText("thinking"))
+    natural.apply(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=19))
+    natural.apply(Done(FinishReason.STOP))
+    note = finish_note(natural)
+    assert "19 of 4,000" in note
+    assert "minimum" in note
+    assert "Think longer" not in note
+
+    cut = AssistantMessage(policy=BudgetPolicy(max_thinking=50))
+    cut.apply(ThinkingText("thinking"))
+    cut.apply(ThinkingEnd(reason=CloseReason.CAP, thinking_tokens=50))
+    cut.apply(Done(FinishReason.STOP))
+    assert "Think longer may help" in finish_note(cut)
+
+
+def test_waits_used_up_before_the_minimum_are_said_on_the_reply() -> None:
+    from s1desk.events import WaitInjected
+
+    m = AssistantMessage(policy=BudgetPolicy(max_thinking=4000, min_thinking=200, max_waits=6))
+    for i in range(6):
+        m.apply(ThinkingText("x"))
+        m.apply(WaitInjected(text="Wait", at=i + 1, index=i + 1))
+    m.apply(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=19))
+    m.apply(AnswerText("4"))
+    m.apply(Done(FinishReason.STOP))
+    assert "minimum not reached: all 6 Waits used" in thinking_summary(m)
+    enough = AssistantMessage(policy=BudgetPolicy(max_thinking=4000, min_thinking=10))
+    enough.apply(ThinkingText("x"))
+    enough.apply(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=30))
+    enough.apply(Done(FinishReason.STOP))
+    assert "minimum not reached" not in thinking_summary(enough)

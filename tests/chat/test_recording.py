@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -445,3 +446,23 @@ def test_restoring_is_the_inverse_of_recording(
         live.finish_reason,
         live.error,
     )
+
+
+def test_a_reply_cut_short_reopens_with_its_true_figures_and_source(
+    store: HistoryStore, db_path: Path
+) -> None:
+    conversation = store.create_conversation()
+    recorder = start_recording(
+        store, conversation.id, flush_events=1, flush_seconds=60, backend="test.gguf · local CPU"
+    )
+    for word in ("one ", "two ", "three ", "four "):
+        recorder.feed(ThinkingText(word))
+    # The process is killed here: nothing else is written. What a reader finds:
+    found = saved(db_path, recorder.message_id)
+    assert found.stats is not None
+    assert found.stats.thinking_tokens == 4
+    reopened = reply_from_message(dataclasses.replace(found, status=MessageStatus.INTERRUPTED))
+    assert reopened.thinking_tokens == 4  # not one per run of text
+    assert reopened.stats is not None
+    assert reopened.source == "test.gguf · local CPU"
+    recorder.close()

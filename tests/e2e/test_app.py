@@ -88,3 +88,47 @@ def test_settings_panel_applies_and_restores_s1_defaults(
     dialog._accept()
     assert "top-p" in dialog.error.text()
     dialog.deleteLater()
+
+
+def test_the_load_settings_are_in_the_settings_and_build_the_load(
+    windows: Windows, tmp_path: Path
+) -> None:
+    from s1desk.ui.backends.model_loader import load_config
+
+    w = windows.make()
+    dialog = SettingsDialog(w.settings, w)
+    assert dialog.threads.text() == "automatic"
+    assert dialog.threads_batch.text() == "automatic"
+    assert dialog.gpu_layers.text() == "all"
+    dialog.threads.setValue(1)
+    dialog.gpu_layers.setValue(12)
+    dialog.context_size.setValue(4096)
+    dialog.kv_type.setCurrentIndex(dialog.kv_type.findData("q4_0"))
+    assert dialog.flash_attn.isChecked()  # a quantized KV cache needs it
+    assert not dialog.flash_attn.isEnabled()
+    dialog._accept()
+    w.apply_settings(dialog.settings)
+    saved = load_settings()
+    assert (saved.threads, saved.threads_batch, saved.gpu_layers) == (1, 0, 12)
+    assert (saved.kv_type, saved.flash_attn, saved.context_size) == ("q4_0", True, 4096)
+    config = load_config(tmp_path / "m.gguf", saved)
+    assert (config.n_threads, config.n_threads_batch) == (1, None)  # None: automatic
+    assert (config.n_gpu_layers, config.n_ctx, config.kv_type) == (12, 4096, "q4_0")
+    assert config.flash_attn
+    dialog.restore_defaults()
+    assert dialog.threads.value() == 0
+    assert dialog.kv_type.currentData() == "f16"
+    assert dialog.flash_attn.isEnabled()
+    dialog.deleteLater()
+
+
+def test_a_changed_budget_is_saved_at_once_so_a_crash_keeps_it(
+    windows: Windows, arun: Callable[..., Any]
+) -> None:
+    from support.qt import until
+
+    w = windows.make()
+    w.budget.max_box.setValue(321)
+    # No quit, no clean shutdown: the file has it soon after the change.
+    arun(until(lambda: load_settings().policy.max_thinking == 321, 5, "the saved budget"))
+    assert not w.keeper.pending

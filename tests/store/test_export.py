@@ -86,7 +86,12 @@ def test_markdown_with_reasoning(store: HistoryStore, conversation_id: int) -> N
     assert markdown.startswith("# What is $\\int_0^1 x^2\\,dx$?\n")
     assert "## Question\n\nWhat is $\\int_0^1 x^2\\,dx$?\n" in markdown
     assert "> **Reasoning** (7 thinking tokens, extended 1× with “Wait”)" in markdown
-    assert "> Consider $x^2$ and <b>bold</b> claims; Waitcheck the limit." in markdown
+    # The Wait is marked where it came, as the window marks it, not fused into the text.
+    assert "> Consider $x^2$ and <b>bold</b> claims;\n>\n> **⟲ Wait #1 (at 3 tokens)** Wait" in (
+        markdown
+    )
+    # The figures and where they came from are kept.
+    assert "*38.5 tokens/s · 7 thinking + 2 answer tokens · 0.6 s in all · test.gguf" in markdown
     assert "\nIt is $1/3$.\n" in markdown
     assert "*This answer was interrupted before it finished.*" in markdown
     assert "*The answer failed: the server went away*" in markdown
@@ -162,3 +167,33 @@ def test_malformed_files_are_refused_clearly(
     with pytest.raises(ImportFormatError, match=message):
         store.import_json(damage(_export(store, conversation_id)))
     assert store.count_conversations() == before  # nothing half-imported
+
+
+def test_markdown_marks_the_cut_and_keeps_the_notes(store: HistoryStore) -> None:
+    from s1desk.events import AnswerText, Done, StreamEvent, ThinkingEnd
+    from s1desk.thinking.machine import CloseReason
+
+    cut: list[StreamEvent] = [ThinkingText("Long thought "), ThinkingEnd(CloseReason.CAP, 500)]
+    cut += [AnswerText("Final Answer: 3"), Done(FinishReason.LENGTH)]
+    conversation = record(store, "Cut?", cut)
+    empty: list[StreamEvent] = [
+        ThinkingText("Short"),
+        ThinkingEnd(CloseReason.NATURAL, 19),
+        Done(FinishReason.STOP),
+    ]
+    record(store, "Empty?", empty, conversation)
+    markdown = store.export_markdown(conversation.id)
+    assert "**✂ Budget reached at 500 tokens**" in markdown
+    assert "*The answer reached its token limit.*" in markdown
+    assert "*The model ended without an answer.*" in markdown
+
+
+def test_markdown_keeps_every_version_of_a_regenerated_answer(store: HistoryStore) -> None:
+    conversation = record(store, "Versions?", generation(answer=("First answer.",)))
+    with start_recording(store, conversation.id) as recorder:
+        for event in generation(answer=("Second answer.",)):
+            recorder.feed(event)
+    markdown = store.export_markdown(conversation.id)
+    assert "## Answer (version 1 of 2)" in markdown
+    assert "## Answer (version 2 of 2)" in markdown
+    assert markdown.index("First answer.") < markdown.index("Second answer.")

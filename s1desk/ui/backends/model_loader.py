@@ -7,11 +7,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from s1desk.backends.local_config import LocalModelConfig
+from s1desk.backends.local_config import KV_TYPES, LocalModelConfig
 from s1desk.errors import S1DeskError
+from s1desk.settings import AppSettings
 from s1desk.ui.kit.tasks import Tasks
 
 log = logging.getLogger(__name__)
+
+
+def load_config(path: Path, settings: AppSettings) -> LocalModelConfig:
+    """How the settings say to load ``path`` (0 threads: automatic; a quantized KV cache
+    turns flash attention on). Raises ``ModelLoadError`` for values out of range."""
+    kv = settings.kv_type if settings.kv_type in KV_TYPES else "f16"
+    return LocalModelConfig(
+        path=path,
+        n_ctx=settings.context_size,
+        n_gpu_layers=settings.gpu_layers,
+        n_threads=settings.threads or None,
+        n_threads_batch=settings.threads_batch or None,
+        kv_type=kv,
+        flash_attn=settings.flash_attn or kv != "f16",
+    )
 
 
 class ModelLoader(QObject):
@@ -35,15 +51,14 @@ class ModelLoader(QObject):
         """A load is in progress and has not been cancelled."""
         return self._current_live
 
-    def load(self, path: Path, context_size: int) -> None:
-        """Start loading ``path``; a load in progress is cancelled first."""
+    def load(self, config: LocalModelConfig) -> None:
+        """Start loading ``config.path``; a load in progress is cancelled first."""
         if self._current_live:
             self.cancel()
         self._generation += 1
         self._current_live = True
-        config = LocalModelConfig(path=path, n_ctx=context_size)
         self._tasks.spawn(self._load(config, self._generation))
-        self.started.emit(str(path))
+        self.started.emit(str(config.path))
 
     def cancel(self) -> None:
         """Abandon the load in progress; its result will be closed when it comes."""

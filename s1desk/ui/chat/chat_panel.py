@@ -7,6 +7,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from s1desk.chat.controller import ChatController
+from s1desk.chat.summary import tokens
 from s1desk.settings import AppSettings
 from s1desk.ui.chat.budget_control import BudgetControl
 from s1desk.ui.chat.composer import Composer
@@ -115,10 +116,17 @@ class ChatPanel(QWidget):
         self.send_button.setEnabled(not busy)
 
     def think_longer(self) -> None:
-        """Re-run the last message with twice the budget; the control shows the new cap."""
+        """Re-run the last message with twice the budget; the control shows the new cap and
+        the status bar says what changed."""
+        last = self.controller.session.last_reply
+        before = last.policy.max_thinking if last is not None else self.budget.policy.max_thinking
         policy = self.controller.think_longer(self.budget.limit)
         if policy is not None:
             self.budget.set_policy(policy)
+            self.status.emit(
+                f"Think longer: thinking budget {tokens(before)} → "
+                f"{tokens(policy.max_thinking)} tokens"
+            )
 
     def begin_edit(self, index: int) -> None:
         """Put user message ``index`` in the message box; sending replaces it."""

@@ -45,7 +45,7 @@ class ReasoningPane(QWidget):
         self.summary = QLabel("")
         self.summary.setObjectName("reasoningSummary")
         self.collapse_button = QToolButton()
-        self.collapse_button.setText("⟩")
+        self.collapse_button.setText("Hide ⟩")
         self.collapse_button.setToolTip("Collapse the reasoning pane (Ctrl+T)")
         self.collapse_button.setAutoRaise(True)
         self.collapse_button.clicked.connect(self.collapse_requested)

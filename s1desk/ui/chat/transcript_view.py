@@ -20,7 +20,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QApplication, QWidget
 
 from s1desk.chat.message import AssistantMessage
-from s1desk.chat.summary import finish_note, stats_line, thinking_summary
+from s1desk.chat.summary import answer_progress, finish_note, stats_line, thinking_summary
 from s1desk.render.markdown import code_blocks
 from s1desk.render.stream import StreamingMarkdown
 from s1desk.ui.chat.transcript_page import transcript_html
@@ -204,7 +204,9 @@ class TranscriptView(QWebEngineView):
             "notice": message.notice or "",
             "note": "" if message.error else note,
             "error": note if message.error else "",
-            "stats": " · ".join(p for p in (source, stats_line(message)) if p),
+            "stats": " · ".join(
+                p for p in (source, stats_line(message) or answer_progress(message)) if p
+            ),
             "done": message.finished,
         }
         self.call("reply", index, data)

@@ -66,6 +66,7 @@ class Sidebar(QWidget):
 
         self.model = ConversationListModel(store, self)
         self.list = QListView()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setObjectName("conversationList")
         self.list.setModel(self.model)
         self.list.setItemDelegate(SidebarDelegate(1, self.list))
@@ -78,6 +79,7 @@ class Sidebar(QWidget):
 
         self.results = SearchModel(store, self)
         self.result_list = QListView()
+        self.result_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.result_list.setObjectName("searchResults")
         self.result_list.setModel(self.results)
         self.result_list.setItemDelegate(SidebarDelegate(2, self.result_list))

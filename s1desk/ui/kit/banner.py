@@ -1,4 +1,5 @@
-"""A dismissable message strip for problems the user should read and can recover from."""
+"""A dismissable message strip: problems the user should read and can recover from, and
+one-time notices about how the app runs here."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class Banner(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
+        self.tone = "error"
+        self._colors = colors
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)
@@ -34,11 +37,20 @@ class Banner(QFrame):
         return self.label.text()
 
     def set_colors(self, colors: Colors) -> None:
+        self._colors = colors
+        if self.tone == "info":
+            background = "#1d2a3f" if colors.dark else "#e8f0fd"
+            foreground = "#d6e4ff" if colors.dark else "#1d3b6e"
+        else:
+            background, foreground = colors.error_bg, colors.error_fg
         self.setStyleSheet(
-            f"#banner {{ background: {colors.error_bg}; border-radius: 6px; }}"
-            f"#bannerText {{ color: {colors.error_fg}; }}"
+            f"#banner {{ background: {background}; border-radius: 6px; }}"
+            f"#bannerText {{ color: {foreground}; }}"
         )
 
-    def show_message(self, message: str) -> None:
+    def show_message(self, message: str, tone: str = "error") -> None:
+        """Show ``message``; ``tone`` "info" for a notice rather than a problem."""
+        self.tone = tone
+        self.set_colors(self._colors)
         self.label.setText(message)
         self.show()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from s1desk.models.advice import advise
+from s1desk.models.bandwidth import Bandwidth
 from s1desk.models.catalog import Catalog, CatalogModel
 from s1desk.models.describe import hardware_text, verdict_text
 from s1desk.models.download_events import DownloadFinished
@@ -30,6 +31,7 @@ from s1desk.models.fit import (
 )
 from s1desk.models.hardware import Hardware
 from s1desk.models.hub_cache import cached_path
+from s1desk.models.speed import decode_speed_text
 from s1desk.ui.kit.theme import Colors
 from s1desk.ui.models.downloads import Downloads, DownloadUpdate, quant_key
 from s1desk.ui.models.quant_row import QuantRow
@@ -58,6 +60,7 @@ class CatalogView(QWidget):
         self.downloads = downloads
         self.colors = colors
         self.hardware: Hardware | None = None
+        self.bandwidth: Bandwidth | None = None
         self.rows: dict[str, QuantRow] = {}
         self.recommended: Fit | None = None
         self.suggestion: Setting | None = None
@@ -229,9 +232,19 @@ class CatalogView(QWidget):
         label.setToolTip(", ".join(r.repo_id for r in model.repos))
         return label
 
-    def set_hardware(self, hardware: Hardware) -> None:
+    def set_hardware(self, hardware: Hardware, bandwidth: Bandwidth | None = None) -> None:
+        """The machine, and its memory bandwidth for speed estimates (None: no estimates)."""
         self.hardware = hardware
-        self.hardware_label.setText(hardware_text(hardware))
+        self.bandwidth = bandwidth
+        text = hardware_text(hardware)
+        if bandwidth is not None:
+            gpu = (
+                f", GPU {bandwidth.gpu / 1e9:,.0f} GB/s"
+                if bandwidth.gpu and hardware.usable_gpus
+                else ""
+            )
+            text += f" Memory bandwidth: {bandwidth.ram / 1e9:.1f} GB/s (measured){gpu}."
+        self.hardware_label.setText(text)
         self.reassess()
 
     def refresh_downloaded(self) -> None:
@@ -247,12 +260,19 @@ class CatalogView(QWidget):
         if hw is None:
             return
         current = (self.n_ctx, self.kv, self.flash_attn.isChecked())
-        advice = advise(self.catalog.models, hw, self.n_ctx, self.kv, flash_attn=current[2])
+        advice = advise(
+            self.catalog.models,
+            hw,
+            self.n_ctx,
+            self.kv,
+            flash_attn=current[2],
+            bandwidth=self.bandwidth,
+        )
         best = advice.recommended
         for assessed in advice.models:
             for f in assessed.fits:
                 assert f.quant is not None
-                self.rows[quant_key(f.quant)].set_fit(f, False)
+                self.rows[quant_key(f.quant)].set_fit(f, False, assessed.speed(f))
         self.recommended = best
         if best is None:
             self.recommend_label.setText(
@@ -262,11 +282,17 @@ class CatalogView(QWidget):
         else:
             assert best.quant is not None
             row = self.rows[quant_key(best.quant)]
-            row.set_fit(best, True)
+            speed = advice.speed(best)
+            row.set_fit(best, True, speed)
             self.scroll_area.ensureWidgetVisible(row, 0, 40)
+            verdict = verdict_text(best).short
+            how = f"{verdict[0].lower()}{verdict[1:]}"
+            if speed is not None:
+                how += f", {decode_speed_text(speed)}"
+                if not speed.answers_in_minutes:
+                    how += " (nothing here is faster)"
             self.recommend_label.setText(
-                f"<b>Recommended for this machine:</b> {best.label} — "
-                f"{verdict_text(best).short[0].lower()}{verdict_text(best).short[1:]}."
+                f"<b>Recommended for this machine:</b> {best.label} — {how}."
             )
         suggestion = advice.suggestion
         self.suggestion = suggestion.setting if suggestion is not None else None
@@ -281,6 +307,14 @@ class CatalogView(QWidget):
             )
         self.suggestion_label.setVisible(suggestion is not None)
         self.apply_button.setVisible(suggestion is not None)
+
+    def scroll_to_recommended(self) -> None:
+        """Bring the recommended build's row into view (once the list is laid out)."""
+        best = self.recommended
+        if best is not None and best.quant is not None:
+            row = self.rows.get(quant_key(best.quant))
+            if row is not None:
+                self.scroll_area.ensureWidgetVisible(row, 0, 120)
 
     # -- downloads ----------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class LocalModelsView(QWidget):
         super().__init__(parent)
         self.colors = colors
         self.models: list[LocalModel] = []
+        self.loaded: Path | None = None  # the model the chat window runs
         self.file_dialog: QFileDialog | None = None
         self.confirm_box: QMessageBox | None = None
 
@@ -113,6 +114,9 @@ class LocalModelsView(QWidget):
                 ]
             )
             item.setToolTip(0, str(m.path))
+            if self.loaded is not None and _same(m.path, self.loaded):
+                item.setText(0, f"{item.text(0)}  ● in use")
+                item.setToolTip(0, f"{m.path}\nLoaded in the chat window")
             item.setToolTip(4, m.problem or str(m.path))
             if m.problem:
                 item.setForeground(4, QColor(self.colors.cut))
@@ -127,6 +131,11 @@ class LocalModelsView(QWidget):
         self.empty_label.setVisible(not self.models)
         self.tree.setVisible(bool(self.models))
         self._update_buttons()
+
+    def set_loaded(self, path: Path | None) -> None:
+        """Mark ``path`` as the model the chat window runs."""
+        self.loaded = path
+        self.refresh(select=path)
 
     def selected(self) -> LocalModel | None:
         item = self.tree.currentItem()
@@ -241,3 +250,10 @@ class LocalModelsView(QWidget):
             )
         self.refresh()
         self.changed.emit()
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b

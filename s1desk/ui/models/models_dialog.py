@@ -6,13 +6,15 @@ import asyncio
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from s1desk.models.bandwidth import CACHE_FILE, Bandwidth, detect_bandwidth
 from s1desk.models.catalog import Catalog, load_catalog
 from s1desk.models.download_events import DownloadFinished
 from s1desk.models.hardware import Hardware, detect_hardware
+from s1desk.paths import cache_dir
 from s1desk.ui.kit import theme
 from s1desk.ui.models.catalog_view import CatalogView
 from s1desk.ui.models.downloads import Downloads
@@ -37,8 +39,10 @@ class ModelManagerDialog(QDialog):
     """Non-modal: downloads go on while it is hidden and while the user chats.
 
     ``catalog`` and ``hardware`` default to the packaged catalog and this
-    machine (detected off the GUI thread). ``use_requested`` carries the path
-    of the model to load; whoever owns the window loads it.
+    machine (detected off the GUI thread, with its memory bandwidth measured once
+    for the speed estimates); a given ``hardware`` comes with ``bandwidth`` or none.
+    ``use_requested`` carries the path of the model to load; whoever owns the window
+    loads it.
     """
 
     use_requested = Signal(object)  # Path
@@ -49,6 +53,7 @@ class ModelManagerDialog(QDialog):
         *,
         catalog: Catalog | None = None,
         hardware: Hardware | None = None,
+        bandwidth: Bandwidth | None = None,
         colors: theme.Colors | None = None,
         context_size: int = 32_768,
     ) -> None:
@@ -86,13 +91,14 @@ class ModelManagerDialog(QDialog):
         self._local_changed()
         self._hardware_task: asyncio.Task[None] | None = None
         if hardware is not None:
-            self.catalog_view.set_hardware(hardware)
+            self.catalog_view.set_hardware(hardware, bandwidth)
         else:
             self._hardware_task = asyncio.ensure_future(self._detect_hardware())
 
     async def _detect_hardware(self) -> None:
         try:
             hw = await asyncio.to_thread(detect_hardware)
+            bandwidth = await asyncio.to_thread(detect_bandwidth, cache_dir() / CACHE_FILE)
         except Exception as exc:  # NVML or llama.cpp misbehaving must not break the window
             log.exception("hardware detection failed")
             self.catalog_view.hardware_label.setText(
@@ -100,7 +106,8 @@ class ModelManagerDialog(QDialog):
                 "the fit verdicts are unavailable."
             )
         else:
-            self.catalog_view.set_hardware(hw)
+            self.catalog_view.set_hardware(hw, bandwidth)
+            self.catalog_view.scroll_to_recommended()
         finally:
             self._hardware_task = None
 
@@ -122,8 +129,17 @@ class ModelManagerDialog(QDialog):
         if refresh_catalog:
             self.catalog_view.refresh_downloaded()
 
+    def set_loaded(self, path: Path | None) -> None:
+        """The chat window runs ``path``: listed, marked, and no "no model yet" intro."""
+        self.local_view.set_loaded(path)
+        self._local_changed()
+
     def show_local(self) -> None:
         self.tabs.setCurrentWidget(self.local_view)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        QTimer.singleShot(0, self.catalog_view.scroll_to_recommended)
 
     # -- drag and drop ---------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from s1desk.models.download_events import (
     DownloadProgress,
 )
 from s1desk.models.fit import Fit
+from s1desk.models.speed import Speed, decode_speed_text
 from s1desk.ui.kit.theme import Colors
 
 #: Column widths shared by every row, so the catalog reads as a table.
@@ -66,6 +67,7 @@ class QuantRow(QFrame):
         self.state = "idle"  # idle, downloaded, running, paused, failed
         self.path: Path | None = None
         self.fit: Fit | None = None
+        self.speed: Speed | None = None
         self.recommended = False
         self.setObjectName("quantRow")
 
@@ -161,11 +163,15 @@ class QuantRow(QFrame):
         self.status_label.setStyleSheet(f"color: {colors.muted};")
         self._style_frame()
         if self.fit is not None:
-            self.set_fit(self.fit, self.recommended)
+            self.set_fit(self.fit, self.recommended, self.speed)
 
-    def set_fit(self, fit: Fit | None, recommended: bool = False) -> None:
-        """Show the verdict for this machine at the chosen context (None: not known yet)."""
+    def set_fit(
+        self, fit: Fit | None, recommended: bool = False, speed: Speed | None = None
+    ) -> None:
+        """Show the verdict for this machine at the chosen context (None: not known yet),
+        with the estimated decode speed when it is known."""
         self.fit = fit
+        self.speed = speed
         self.recommended = recommended
         self.badge.setVisible(recommended)
         if fit is None:
@@ -174,9 +180,20 @@ class QuantRow(QFrame):
         else:
             words = verdict_text(fit)
             color = {"good": "#2e8b57", "warn": self.colors.wait, "bad": self.colors.cut}
-            self.verdict_label.setText(f"● {words.short}")
-            self.verdict_label.setToolTip(words.detail)
-            self.verdict_label.setStyleSheet(f"color: {color[words.tone]};")
+            tone = words.tone
+            text = f"● {words.short}"
+            tip = words.detail
+            if speed is not None:
+                text += f" · {decode_speed_text(speed)}"
+                tip += (
+                    " Decode speed estimated from the bytes read per token and this "
+                    "machine's memory bandwidth."
+                )
+                if not speed.answers_in_minutes and tone == "good":
+                    tone = "warn"
+            self.verdict_label.setText(text)
+            self.verdict_label.setToolTip(tip)
+            self.verdict_label.setStyleSheet(f"color: {color[tone]};")
         self._style_frame()
 
     def set_downloaded(self, path: Path | None) -> None:

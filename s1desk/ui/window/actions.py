@@ -20,24 +20,26 @@ class ActionSpec:
 
 
 SPECS = (
+    # File: what goes in and out of the app, and leaving it (desktop convention).
+    ActionSpec("new_chat", "&New chat", "Ctrl+N", "&File"),
     ActionSpec("export", "&Export conversation…", "Ctrl+Shift+E", "&File"),
     ActionSpec("import", "&Import conversation…", "Ctrl+Shift+I", "&File"),
-    ActionSpec("models", "&Models…", "Ctrl+M", "&Model"),
-    ActionSpec("open_model", "&Open model…", "Ctrl+O", "&Model"),
-    ActionSpec("servers", "&Remote servers…", "Ctrl+Shift+S", "&Model"),
-    ActionSpec("cancel_load", "&Cancel loading", "", "&Model"),
-    ActionSpec("new_chat", "&New chat", "Ctrl+N", "&Chat"),
+    ActionSpec("quit", "&Quit", "Ctrl+Q", "&File"),
+    # Edit: copying, finding, and the preferences.
+    ActionSpec("copy_answer", "Copy &answer", "Ctrl+Shift+C", "&Edit"),
+    ActionSpec("copy_reasoning", "Copy r&easoning", "Ctrl+Alt+C", "&Edit"),
+    ActionSpec("find", "Searc&h conversations", "Ctrl+F", "&Edit"),
+    ActionSpec("settings", "&Settings…", "Ctrl+,", "&Edit"),
+    ActionSpec("focus_composer", "&Write a message", "Ctrl+K", "&Chat"),
     ActionSpec("stop", "&Stop", "Esc", "&Chat"),
     ActionSpec("regenerate", "&Regenerate", "Ctrl+R", "&Chat"),
     ActionSpec("think_longer", "Think &longer", "Ctrl+L", "&Chat"),
     ActionSpec("compare_budgets", "Compare &budgets…", "Ctrl+Shift+L", "&Chat"),
     ActionSpec("edit_last", "&Edit last message", "Ctrl+E", "&Chat"),
-    ActionSpec("copy_answer", "Copy &answer", "Ctrl+Shift+C", "&Chat"),
-    ActionSpec("copy_reasoning", "Copy r&easoning", "Ctrl+Alt+C", "&Chat"),
-    ActionSpec("focus_composer", "&Write a message", "Ctrl+K", "&Chat"),
-    ActionSpec("find", "Searc&h conversations", "Ctrl+F", "&Chat"),
-    ActionSpec("settings", "&Settings…", "Ctrl+,", "&Chat"),
-    ActionSpec("quit", "&Quit", "Ctrl+Q", "&Chat"),
+    ActionSpec("models", "&Models…", "Ctrl+M", "&Model"),
+    ActionSpec("open_model", "&Open model…", "Ctrl+O", "&Model"),
+    ActionSpec("servers", "&Remote servers…", "Ctrl+Shift+S", "&Model"),
+    ActionSpec("cancel_load", "&Cancel loading", "", "&Model"),
     ActionSpec("toggle_reasoning", "&Reasoning pane", "Ctrl+T", "&View", checkable=True),
     ActionSpec("auto_collapse", "&Collapse reasoning when the answer starts", "", "&View", True),
     ActionSpec("scaling", "&Scaling…", "Ctrl+Shift+B", "&View"),
@@ -63,7 +65,15 @@ def build_actions(window: QMainWindow) -> tuple[dict[str, QAction], dict[str, QM
         menu.addAction(action)
         window.addAction(action)  # shortcuts work wherever the focus is
         actions[spec.key] = action
-    menus["&Model"].insertSeparator(actions["cancel_load"])
+    for name, before in (
+        ("&Model", "cancel_load"),
+        ("&File", "quit"),
+        ("&Edit", "find"),
+        ("&Edit", "settings"),
+    ):
+        menus[name].insertSeparator(actions[before])
+    actions["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+    actions["settings"].setMenuRole(QAction.MenuRole.PreferencesRole)
     return actions, menus
 
 
@@ -78,11 +88,15 @@ def shortcuts_text() -> str:
 
 
 def update_chat_actions(
-    actions: dict[str, QAction], controller: ChatController, editing: bool
+    actions: dict[str, QAction], controller: ChatController, editing: bool, current: int | None
 ) -> None:
     """Enable what can be done now: Stop while a reply streams (or to leave editing);
-    Regenerate, Think longer and Edit once idle with something to act on."""
+    Regenerate, Think longer and Edit once idle with something to act on; the copies when
+    the reply shown (``current``) has an answer or reasoning to copy."""
     idle, has_reply = not controller.busy, controller.session.last_reply is not None
+    shown = controller.message(current) if current is not None else None
+    actions["copy_answer"].setEnabled(shown is not None and bool(shown.answer.strip()))
+    actions["copy_reasoning"].setEnabled(shown is not None and bool(shown.reasoning.strip()))
     actions["stop"].setEnabled(controller.busy or editing)
     actions["regenerate"].setEnabled(idle and has_reply)
     actions["think_longer"].setEnabled(idle and has_reply)

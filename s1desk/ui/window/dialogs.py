@@ -39,6 +39,7 @@ class Dialogs(QObject):
         self._settings = settings
         self._colors = colors
         self.model_manager: ModelManagerDialog | None = None
+        self.loaded_model: Path | None = None
 
     def models(self) -> None:
         """The Models window (catalog, downloads, local files)."""
@@ -49,9 +50,16 @@ class Dialogs(QObject):
                 self._parent, colors=self._colors(), context_size=self._settings().context_size
             )
             self.model_manager.use_requested.connect(self.model_chosen)
+            self.model_manager.set_loaded(self.loaded_model)
         self.model_manager.show()
         self.model_manager.raise_()
         self.model_manager.activateWindow()
+
+    def model_loaded(self, path: Path) -> None:
+        """The chat window now runs ``path``: the Models window lists it as in use."""
+        self.loaded_model = path
+        if self.model_manager is not None:
+            self.model_manager.set_loaded(path)
 
     def model_file(self) -> None:
         """Model ▸ Open model…: a GGUF file."""

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QStackedWidg
 from s1desk.backends.base import Backend
 from s1desk.chat.controller import ChatController
 from s1desk.chat.saving import ChatSaver
+from s1desk.errors import S1DeskError
+from s1desk.models.local import add_model, list_local_models
 from s1desk.settings import AppSettings
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui.backends.load_status import BackendStatus
-from s1desk.ui.backends.model_loader import ModelLoader
+from s1desk.ui.backends.model_loader import ModelLoader, load_config
 from s1desk.ui.backends.switcher import BackendSwitcher
 from s1desk.ui.chat.chat_panel import ChatPanel
 from s1desk.ui.chat.reasoning_pane import ReasoningPane
@@ -33,6 +35,11 @@ from s1desk.ui.window.dialogs import Dialogs
 from s1desk.ui.window.settings_keeper import SettingsKeeper
 
 log = logging.getLogger(__name__)
+
+MIN_CHAT_WIDTH = 460
+MIN_SIDEBAR_WIDTH = 180
+MIN_WINDOW_WIDTH = 720
+MIN_WINDOW_HEIGHT = 520
 
 
 class MainWindow(QMainWindow):
@@ -104,6 +111,10 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setCollapsible(1, False)
+        # Below these the budget row and the sidebar's titles no longer fit.
+        self.chat.setMinimumWidth(MIN_CHAT_WIDTH)
+        self.sidebar_area.setMinimumWidth(MIN_SIDEBAR_WIDTH)
+        self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
         self.setCentralWidget(self.splitter)
         if self.history is not None:
             self.sidebar_area.addWidget(self.history.sidebar)
@@ -212,7 +223,12 @@ class MainWindow(QMainWindow):
     def open_model_file(self, path: Path) -> None:
         """Load the GGUF at ``path`` in the background; the window stays usable."""
         self.banner.hide()
-        self.loader.load(path, self.settings.context_size)
+        try:
+            config = load_config(path, self.settings)
+        except S1DeskError as exc:
+            self.problems.report(f"Could not load the model. {exc} (Settings, Loading a model)")
+            return
+        self.loader.load(config)
 
     def focus_search(self) -> None:
         """Ctrl+F: the sidebar's search box (the sidebar shown if it was hidden)."""
@@ -240,6 +256,10 @@ class MainWindow(QMainWindow):
     def apply_theme(self, name: str) -> None:
         self.colors = theme.apply(_app(), name)
         self.reasoning.set_colors(self.colors)
+        shown = self.reasoning.index
+        message = self.controller.message(shown) if shown is not None else None
+        if shown is not None and message is not None:
+            self.reasoning.show_message(shown, message)  # its markers in the new colours
         self.banner.set_colors(self.colors)
         self.transcript.set_dark(self.colors.dark)
 
@@ -271,18 +291,29 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        update_chat_actions(self.actions_by_name, self.controller, self.chat.editing is not None)
+        update_chat_actions(
+            self.actions_by_name,
+            self.controller,
+            self.chat.editing is not None,
+            self.replies.current_index(),
+        )
 
     def _policy_changed(self, policy: BudgetPolicy) -> None:
         self.controller.policy = self.keeper.change(policy=policy).policy
 
     def _loaded(self, backend: Backend, path: str) -> None:
         self.keeper.change(last_model=path)
+        remember_model(Path(path))
+        self.dialogs.model_loaded(Path(path))
         if backend.context_length:
             self.budget.set_limit(backend.context_length)
         self.set_backend(backend)
         self.statusBar().showMessage("Model loaded", 3000)
         self.keeper.save()
+        take_notice = getattr(backend, "take_notice", None)
+        notice = take_notice() if callable(take_notice) else None
+        if isinstance(notice, str) and notice:
+            self.banner.show_message(notice, tone="info")
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -321,6 +352,17 @@ class MainWindow(QMainWindow):
         finally:
             self._shut_down = True
             self.close()
+
+
+def remember_model(path: Path) -> None:
+    """List a model opened by path (or ``S1DESK_MODEL``) in the Models window, as one
+    added from disk, unless it is there already."""
+    try:
+        listed = {m.path.resolve() for m in list_local_models()}
+        if path.resolve() not in listed:
+            add_model(path)
+    except (S1DeskError, OSError) as exc:
+        log.info("not listing %s among the local models: %s", path, exc)
 
 
 def _app() -> QApplication:

@@ -1,4 +1,5 @@
-"""The settings panel: sampling, system prompt, budget-forcing text, reasoning-pane behaviour."""
+"""The settings panel: sampling, system prompt, budget-forcing text, how a model is loaded
+(context, GPU layers, threads, KV cache, flash attention), the window."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from s1desk.backends.local_config import MAX_THREADS
 from s1desk.errors import PolicyError
 from s1desk.sampling import SamplerSettings
 from s1desk.settings import AppSettings
@@ -74,14 +76,56 @@ class SettingsDialog(QDialog):
         self.system_prompt.setMaximumHeight(90)
         self.wait_text = QLineEdit()
         self.max_answer = _int(1, 32_768)
-        self.context_size = _int(512, 131_072)
-        self.context_size.setSingleStep(1024)
         model = QGroupBox("Prompt and budget forcing")
         form2 = QFormLayout(model)
         form2.addRow("System prompt", self.system_prompt)
         form2.addRow("Extension text", self.wait_text)
         form2.addRow("Most answer tokens", self.max_answer)
-        form2.addRow("Context (next model load)", self.context_size)
+
+        self.context_size = _int(512, 131_072)
+        self.context_size.setObjectName("contextSize")
+        self.context_size.setSingleStep(1024)
+        self.context_size.setSuffix(" tokens")
+        self.gpu_layers = _int(-1, 999)
+        self.gpu_layers.setObjectName("gpuLayers")
+        self.gpu_layers.setSpecialValueText("all")
+        self.gpu_layers.setToolTip(
+            "Layers put on the GPU: all, or a number (0 runs on the CPU). Ignored when this "
+            "llama.cpp has no GPU support."
+        )
+        self.threads = _int(0, MAX_THREADS)
+        self.threads.setObjectName("decodeThreads")
+        self.threads.setSpecialValueText("automatic")
+        self.threads.setToolTip(
+            "Threads that decode tokens. Automatic picks them and adapts while decoding, "
+            "so a busy machine (a browser, a compiler) does not slow decoding threefold."
+        )
+        self.threads_batch = _int(0, MAX_THREADS)
+        self.threads_batch.setObjectName("promptThreads")
+        self.threads_batch.setSpecialValueText("automatic")
+        self.threads_batch.setToolTip("Threads that read the prompt")
+        self.kv_type = QComboBox()
+        self.kv_type.setObjectName("kvType")
+        for kv, text in (
+            ("f16", "f16 (full precision)"),
+            ("q8_0", "q8_0 (half the memory)"),
+            ("q4_0", "q4_0 (a quarter)"),
+        ):
+            self.kv_type.addItem(text, kv)
+        self.kv_type.setToolTip("The KV cache's element type; quantized ones need flash attention")
+        self.flash_attn = QCheckBox("Flash attention")
+        self.flash_attn.setObjectName("flashAttention")
+        self.flash_attn.setToolTip("Smaller compute buffers; required by a quantized KV cache")
+        self.kv_type.currentIndexChanged.connect(self._kv_changed)
+        loading = QGroupBox("Loading a model (applies at the next load)")
+        loading.setObjectName("loadSettings")
+        form4 = QFormLayout(loading)
+        form4.addRow("Context", self.context_size)
+        form4.addRow("GPU layers", self.gpu_layers)
+        form4.addRow("Decode threads", self.threads)
+        form4.addRow("Prompt threads", self.threads_batch)
+        form4.addRow("KV cache", self.kv_type)
+        form4.addRow(self.flash_attn)
 
         self.auto_collapse = QCheckBox("Collapse the reasoning pane when the answer starts")
         self.theme = QComboBox()
@@ -108,7 +152,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        for w in (sampling, model, view, self.error, buttons):
+        for w in (sampling, model, loading, view, self.error, buttons):
             layout.addWidget(w)
         self._show(settings)
 
@@ -123,8 +167,21 @@ class SettingsDialog(QDialog):
         self.wait_text.setText(s.policy.wait_text)
         self.max_answer.setValue(s.policy.max_answer)
         self.context_size.setValue(s.context_size)
+        self.gpu_layers.setValue(s.gpu_layers)
+        self.threads.setValue(s.threads)
+        self.threads_batch.setValue(s.threads_batch)
+        index = self.kv_type.findData(s.kv_type)
+        self.kv_type.setCurrentIndex(max(index, 0))
+        self.flash_attn.setChecked(s.flash_attn or self.kv_type.currentData() != "f16")
+        self._kv_changed()
         self.auto_collapse.setChecked(s.auto_collapse_reasoning)
         self.theme.setCurrentText(s.theme)
+
+    def _kv_changed(self) -> None:
+        quantized = self.kv_type.currentData() != "f16"
+        if quantized:
+            self.flash_attn.setChecked(True)
+        self.flash_attn.setEnabled(not quantized)
 
     def restore_defaults(self) -> None:
         """Put s1's defaults in the form (budget sliders and window state stay)."""
@@ -139,6 +196,11 @@ class SettingsDialog(QDialog):
                     max_answer=d.policy.max_answer,
                 ),
                 context_size=d.context_size,
+                gpu_layers=d.gpu_layers,
+                threads=d.threads,
+                threads_batch=d.threads_batch,
+                kv_type=d.kv_type,
+                flash_attn=d.flash_attn,
                 auto_collapse_reasoning=d.auto_collapse_reasoning,
                 theme=d.theme,
             )
@@ -165,6 +227,11 @@ class SettingsDialog(QDialog):
             policy=policy,
             system_prompt=self.system_prompt.toPlainText(),
             context_size=self.context_size.value(),
+            gpu_layers=self.gpu_layers.value(),
+            threads=self.threads.value(),
+            threads_batch=self.threads_batch.value(),
+            kv_type=str(self.kv_type.currentData()),
+            flash_attn=self.flash_attn.isChecked(),
             auto_collapse_reasoning=self.auto_collapse.isChecked(),
             theme=self.theme.currentText(),
         )

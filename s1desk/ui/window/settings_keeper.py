@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QObject, Signal
+from PySide6.QtCore import QByteArray, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from s1desk.settings import AppSettings, save_settings
@@ -13,21 +13,40 @@ from s1desk.settings import AppSettings, save_settings
 log = logging.getLogger(__name__)
 
 
+#: A burst of changes (a slider dragged) is written once, this long after the last.
+SAVE_DELAY_MS = 300
+
+
 class SettingsKeeper(QObject):
-    """Holds the current :class:`AppSettings`; every change goes through :meth:`change`,
-    and :meth:`save` writes them (a failure is a ``problem``, never an exception)."""
+    """Holds the current :class:`AppSettings`; every change goes through :meth:`change`
+    and is written soon after (so a crash or a kill keeps it), :meth:`save` writes at once
+    (a failure is a ``problem``, never an exception)."""
 
     problem = Signal(str)
 
     def __init__(self, settings: AppSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.current = settings
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer.timeout.connect(self.save)
+
+    @property
+    def pending(self) -> bool:
+        """A change waits to be written."""
+        return self._timer.isActive()
 
     def change(self, **changes: Any) -> AppSettings:
-        self.current = self.current.replace(**changes)
+        """Apply ``changes``; they are written within :data:`SAVE_DELAY_MS`."""
+        updated = self.current.replace(**changes)
+        if updated != self.current:
+            self.current = updated
+            self._timer.start()
         return self.current
 
     def save(self) -> None:
+        self._timer.stop()
         try:
             save_settings(self.current)
         except OSError as exc:

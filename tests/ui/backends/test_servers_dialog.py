@@ -175,3 +175,17 @@ def test_without_a_keyring_keys_last_for_the_session_and_tls_off_warns(
     assert d.list.count() == 0
     assert ServerStore().load() == []
     assert keys.get(server.id) is None  # its key went with it
+
+
+def test_refresh_on_a_dead_server_says_so(
+    dialogs: Callable[[KeyStore], ServersDialog], arun: Callable[..., Any]
+) -> None:
+    d = dialogs(KeyStore(keyring.backends.fail.Keyring()))  # type: ignore[no-untyped-call]
+    _fill(d, f"http://127.0.0.1:{free_port()}")
+    d.form.refresh.click()
+    assert "Connecting to" in d.verdict.text()  # at once: something is happening
+    assert not d.form.refresh.isEnabled()
+    arun(until(lambda: not d.busy, 30, "the refresh"))
+    arun(d.wait_idle())
+    assert d.verdict.text().startswith("✗ Unreachable:")
+    assert d.form.refresh.isEnabled()

@@ -12,8 +12,11 @@ from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from s1desk.cli import main
+from s1desk.models.bandwidth import Bandwidth
 from s1desk.models.fit import KvType
 from s1desk.models.hardware import GpuInfo, Hardware
+from s1desk.models.speed import decode_speed_text
+from s1desk.ui.models.downloads import quant_key
 from s1desk.ui.models.models_dialog import ModelManagerDialog
 from s1desk.ui.models.quant_row import QuantRow
 from support.qt import until
@@ -48,8 +51,12 @@ def hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def make(arun: Callable[..., Any]) -> Iterator[Callable[..., ModelManagerDialog]]:
     made: list[ModelManagerDialog] = []
 
-    def new(hardware: Hardware | None, context_size: int = 32_768) -> ModelManagerDialog:
-        dialog = ModelManagerDialog(hardware=hardware, context_size=context_size)
+    def new(
+        hardware: Hardware | None, context_size: int = 32_768, bandwidth: Bandwidth | None = None
+    ) -> ModelManagerDialog:
+        dialog = ModelManagerDialog(
+            hardware=hardware, context_size=context_size, bandwidth=bandwidth
+        )
         dialog.show()
         made.append(dialog)
         return dialog
@@ -188,4 +195,22 @@ def test_the_window_and_the_cli_recommend_the_same_build_on_this_machine(
     assert main(["models", "fit", "--ctx", str(view.n_ctx)]) == 0
     out, _ = capsys.readouterr()
     (line,) = [row for row in out.splitlines() if row.startswith("Recommended:")]
-    assert line == f"Recommended: {view.recommended.message}"
+    # Both read the machine's bandwidth, measured once and kept: the same speed too.
+    assert view.bandwidth is not None
+    speed = view.rows[quant_key(view.recommended.quant)].speed  # type: ignore[arg-type]
+    assert speed is not None
+    assert line == f"Recommended: {view.recommended.message}; {decode_speed_text(speed)}"
+
+
+def test_each_build_shows_its_decode_speed_here(make: Callable[..., ModelManagerDialog]) -> None:
+    d = make(NO_GPU, bandwidth=Bandwidth(ram=10e9))
+    view = d.catalog_view
+    assert "Memory bandwidth: 10.0 GB/s" in view.hardware_label.text()
+    slow = verdict(d, "s1.1-14B", "Q4_K_M")
+    assert "4,000 thinking tokens ≈" in slow
+    assert "min here" in slow
+    recommended = view.recommended
+    assert recommended is not None
+    assert recommended.label == "s1.1-1.5B Q4_K_M"
+    assert "4,000 thinking tokens ≈" in view.recommend_label.text()
+    assert view.row("s1.1-1.5B", "Q4_K_M").badge.isVisibleTo(view)
