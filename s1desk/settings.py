@@ -46,6 +46,9 @@ class AppSettings:
     #: The KV cache's element type: "f16", "q8_0" or "q4_0" (quantized ones need flash
     #: attention, which is then turned on).
     kv_type: str = "f16"
+    #: How the model marks its thinking: "auto" (read from the GGUF), "s1", "think-tags"
+    #: or "gpt-oss".
+    thinking_format: str = "auto"
     #: Flash attention: smaller compute buffers.
     flash_attn: bool = False
     #: Collapse the reasoning pane when the answer starts.

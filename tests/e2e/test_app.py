@@ -106,6 +106,8 @@ def test_the_load_settings_are_in_the_settings_and_build_the_load(
     dialog.kv_type.setCurrentIndex(dialog.kv_type.findData("q4_0"))
     assert dialog.flash_attn.isChecked()  # a quantized KV cache needs it
     assert not dialog.flash_attn.isEnabled()
+    assert dialog.thinking_format.currentData() == "auto"
+    dialog.thinking_format.setCurrentIndex(dialog.thinking_format.findData("think-tags"))
     dialog._accept()
     w.apply_settings(dialog.settings)
     saved = load_settings()
@@ -115,7 +117,9 @@ def test_the_load_settings_are_in_the_settings_and_build_the_load(
     assert (config.n_threads, config.n_threads_batch) == (1, None)  # None: automatic
     assert (config.n_gpu_layers, config.n_ctx, config.kv_type) == (12, 4096, "q4_0")
     assert config.flash_attn
+    assert (saved.thinking_format, config.thinking_format) == ("think-tags", "think-tags")
     dialog.restore_defaults()
+    assert dialog.thinking_format.currentData() == "auto"
     assert dialog.threads.value() == 0
     assert dialog.kv_type.currentData() == "f16"
     assert dialog.flash_attn.isEnabled()

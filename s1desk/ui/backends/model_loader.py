@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from s1desk.backends.local_config import KV_TYPES, LocalModelConfig
 from s1desk.errors import S1DeskError
 from s1desk.settings import AppSettings
+from s1desk.thinking.formats import FORMAT_CHOICES
 from s1desk.ui.kit.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ def load_config(path: Path, settings: AppSettings) -> LocalModelConfig:
     """How the settings say to load ``path`` (0 threads: automatic; a quantized KV cache
     turns flash attention on). Raises ``ModelLoadError`` for values out of range."""
     kv = settings.kv_type if settings.kv_type in KV_TYPES else "f16"
+    fmt = settings.thinking_format if settings.thinking_format in FORMAT_CHOICES else "auto"
     return LocalModelConfig(
         path=path,
         n_ctx=settings.context_size,
@@ -27,6 +29,7 @@ def load_config(path: Path, settings: AppSettings) -> LocalModelConfig:
         n_threads_batch=settings.threads_batch or None,
         kv_type=kv,
         flash_attn=settings.flash_attn or kv != "f16",
+        thinking_format=fmt,
     )
 
 

@@ -117,6 +117,18 @@ class SettingsDialog(QDialog):
         self.flash_attn.setObjectName("flashAttention")
         self.flash_attn.setToolTip("Smaller compute buffers; required by a quantized KV cache")
         self.kv_type.currentIndexChanged.connect(self._kv_changed)
+        self.thinking_format = QComboBox()
+        self.thinking_format.setObjectName("thinkingFormat")
+        for name, text in (
+            ("auto", "automatic (from the model file)"),
+            ("s1", "s1 (<|im_start|>think … answer)"),
+            ("think-tags", "<think> … </think> (DeepSeek-R1, Qwen3, QwQ)"),
+            ("gpt-oss", "gpt-oss (analysis and final channels)"),
+        ):
+            self.thinking_format.addItem(text, name)
+        self.thinking_format.setToolTip(
+            "How the model marks its thinking, so budget forcing knows where it ends"
+        )
         loading = QGroupBox("Loading a model (applies at the next load)")
         loading.setObjectName("loadSettings")
         form4 = QFormLayout(loading)
@@ -126,6 +138,7 @@ class SettingsDialog(QDialog):
         form4.addRow("Prompt threads", self.threads_batch)
         form4.addRow("KV cache", self.kv_type)
         form4.addRow(self.flash_attn)
+        form4.addRow("Thinking format", self.thinking_format)
 
         self.auto_collapse = QCheckBox("Collapse the reasoning pane when the answer starts")
         self.theme = QComboBox()
@@ -174,6 +187,9 @@ class SettingsDialog(QDialog):
         self.kv_type.setCurrentIndex(max(index, 0))
         self.flash_attn.setChecked(s.flash_attn or self.kv_type.currentData() != "f16")
         self._kv_changed()
+        self.thinking_format.setCurrentIndex(
+            max(self.thinking_format.findData(s.thinking_format), 0)
+        )
         self.auto_collapse.setChecked(s.auto_collapse_reasoning)
         self.theme.setCurrentText(s.theme)
 
@@ -201,6 +217,7 @@ class SettingsDialog(QDialog):
                 threads_batch=d.threads_batch,
                 kv_type=d.kv_type,
                 flash_attn=d.flash_attn,
+                thinking_format=d.thinking_format,
                 auto_collapse_reasoning=d.auto_collapse_reasoning,
                 theme=d.theme,
             )
@@ -232,6 +249,7 @@ class SettingsDialog(QDialog):
             threads_batch=self.threads_batch.value(),
             kv_type=str(self.kv_type.currentData()),
             flash_attn=self.flash_attn.isChecked(),
+            thinking_format=str(self.thinking_format.currentData()),
             auto_collapse_reasoning=self.auto_collapse.isChecked(),
             theme=self.theme.currentText(),
         )
