@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def report(name: str, payload: dict[str, Any]) -> Path:
             "start": [round(x, 2) for x in _LOAD_AT_START],
             "end": [round(x, 2) for x in os.getloadavg()],
         },
-        "command": " ".join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
         "commit": commit(),
         "note": _RUN["note"],
         **payload,

@@ -37,6 +37,11 @@ def msv(value_ms: float) -> str:
     return ms(value_ms / 1000)
 
 
+def code(text: str) -> str:
+    """``text`` with each word that holds a backslash (LaTeX) in backticks."""
+    return re.sub(r"(\\\S+)", r"`\1`", text)
+
+
 def table(head: list[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -271,7 +276,7 @@ def render_scaling(r: R) -> str:
         stream = r["streamed"][shape]
         rows.append(
             [
-                shape.replace("\\", "\\\\") if "`" not in shape else shape,
+                code(shape),
                 f"{msv(full['n_ms'])} → {msv(full['8n_ms'])}",
                 full["ratio"],
                 f"{msv(stream['n_ms'])} → {msv(stream['8n_ms'])}",
@@ -280,7 +285,7 @@ def render_scaling(r: R) -> str:
         )
     head = ["shape", "full render n → 8n", "ratio", "streamed n → 8n", "ratio"]
     out = table(head, rows)
-    reported = [[k.replace("\\", "\\\\"), msv(v["ms"])] for k, v in r["reported_sizes"].items()]
+    reported = [[code(k), msv(v["ms"])] for k, v in r["reported_sizes"].items()]
     return out + "\n\n" + table(["reported answer (time before the fix)", "now"], reported)
 
 
@@ -352,7 +357,7 @@ def provenance(stem: str, r: R) -> str:
         f" (commit {r.get('commit', '?')})."
     )
     if r.get("note"):
-        line += f" {r['note']}"
+        line += f" Conditions: {r['note']}"
     return line
 
 
