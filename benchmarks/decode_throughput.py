@@ -4,6 +4,12 @@
 (b) a decode-only loop feeding llama.cpp one token at a time, no sampling at all.
 Ours runs the full path: the engine process with its sampler chain, budget
 forcing and detokenizing, pickled events over a pipe, an asyncio consumer.
+(a) samples greedily and detokenizes, in this process, with no forcing machine
+and no process boundary. (b) does strictly less than either: no sampling, no
+detokenizing, no delivery, so ours / (b) above 1.0 can only be noise, and the
+figure that matters is how far below 1.0 it stays. Ours counts thinking-text
+events (a piece held back as a possible marker merges two tokens into one
+event, which only lowers ours); forced Wait text is not counted but its time is.
 
 Every side is timed where its consumer receives tokens, from its second token to
 its last, and its rate comes from its own count. The order of the three sides
@@ -25,7 +31,7 @@ from collections.abc import Callable
 
 import llama_cpp
 
-from _common import median, model_path, report
+from _common import median, model_path, parse_args, report
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
@@ -88,7 +94,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="fixed threads for all sides")
-    args = parser.parse_args()
+    args = parse_args(parser)
     config = LocalModelConfig(path=model_path(), n_ctx=4096, n_threads=args.threads)
     with asyncio.Runner() as runner:
         backend = runner.run(LocalBackend.load(config))

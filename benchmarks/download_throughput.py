@@ -25,7 +25,7 @@ from pathlib import Path
 
 from huggingface_hub import hf_hub_download
 
-from _common import median, model_path, report
+from _common import median, model_path, parse_args, report
 from s1desk.models.download import DownloadRequest, download
 from s1desk.models.download_events import DownloadEvent
 from support.hub_server import HostedFile, HubServer
@@ -53,7 +53,7 @@ def ours(endpoint: str, cache: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=9)
-    args = parser.parse_args()
+    args = parse_args(parser)
     source = model_path()
     size = source.stat().st_size
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None

@@ -4,7 +4,9 @@ Three ways to get a model ready, alternated, each timed until a first token is
 decoded: (a) ``LocalBackend.load`` into a fresh engine process with the safe
 mode already known; (b) the same on a machine seen for the first time, where
 faulty extra-buffer kernels are found by a crash and a second load; (c) a bare
-``LlamaSession`` in this process plus one decode (no isolation).
+``LlamaSession`` in this process plus one decode (no isolation). (c) pays for
+no process start, no imports (llama.cpp is already imported here) and no pipe;
+(a) and (b) pay for all three, which is what the figure shows.
 Usage: .venv/bin/python benchmarks/engine_cold_start.py [--rounds R]
 """
 
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import median, model_path, report
+from _common import median, model_path, parse_args, report
 from s1desk.backends.engine.safe_mode import SafeMode
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
@@ -48,7 +50,7 @@ def in_process(config: LocalModelConfig) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser)
     config = LocalModelConfig(path=model_path(), n_ctx=4096)
     results: dict[str, list[float]] = {"engine": [], "engine_first_time": [], "in_process": []}
     with asyncio.Runner() as runner, tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,10 @@ costs several times the speed. For each condition (quiet, and beside one busy
 process spinning on a core) this measures, in the same run and in rotating
 order: the engine with its default (adaptive) threads, and a bare decode loop
 in this process with each fixed thread count. The figure is ours over the best
-fixed count of the bare loop.
+fixed count of the bare loop. The bare loop only decodes (no sampling, no
+detokenizing, no process boundary, and the best count chosen after the fact),
+so it bounds ours from above. Each side is timed where its tokens arrive, from
+its own count.
 
 Target: >= 0.9 quiet and busy.
 Usage: .venv/bin/python benchmarks/engine_contention.py [--tokens N] [--rounds R]
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterator
 
 import llama_cpp
 
-from _common import median, model_path, report
+from _common import median, model_path, parse_args, report
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
@@ -92,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tokens", type=int, default=192)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser)
     config = LocalModelConfig(path=model_path(), n_ctx=2048)
     counts = list(range(1, usable_cores() + 1))
     out: dict[str, dict[str, object]] = {}

@@ -11,7 +11,16 @@ baseline measured in the same run:
 - full-text search (target < 100 ms), against the same words found with a
   ``LIKE`` scan of the questions, answers and reasoning;
 - one recorder flush while an answer with long reasoning streams (it runs on
-  the GUI thread; target well under 10 ms).
+  the GUI thread; target well under 10 ms), against the same flushes with
+  SQLite's default in-commit checkpoints.
+
+What each side does and does not do: opening runs the store's migrations check,
+lists a page of 50 conversations and reads the first one's messages; the
+baseline only connects and counts. Search finds the newest page of 20 through
+FTS5 and cuts the snippets in Python; the ``LIKE`` baseline counts every match
+with no index and no snippets (what search costs without FTS5), and a third
+side cuts the same page's snippets with FTS5's ``snippet()`` instead (what the
+store's Python snippets save). Every pair runs in rounds, the first rotating.
 
 Usage: .venv/bin/python benchmarks/history_open.py [--keep DIR]
 """
@@ -28,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import median, report
+from _common import median, parse_args, report, rotated
 from s1desk.chat.recording import Recording, start_recording
 from s1desk.events import AnswerText, Done, Stats, ThinkingEnd, ThinkingText, WaitInjected
 from s1desk.sampling import SamplerSettings
@@ -40,6 +49,7 @@ from s1desk.store import (
     WaitMark,
 )
 from s1desk.store.records import ThinkingEndMark
+from s1desk.store.search import fts_query as search_query
 from s1desk.thinking.machine import CloseReason, FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 
@@ -222,6 +232,28 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return times
 
 
+def alternated(sides: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Time each side once a round, ``repeat`` rounds, the first rotating."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for r in range(repeat):
+        for name in rotated(list(sides), r):
+            times[name] += timed(sides[name], 1)
+    return times
+
+
+def fts5_snippets(db: sqlite3.Connection, query: str, ids: list[int]) -> None:
+    """The page's snippets cut by FTS5's ``snippet()`` (one query a message, both columns)."""
+    fts = search_query(query)
+    assert fts is not None
+    tags = "'[', ']', '…', 12"
+    for message_id in ids:
+        db.execute(
+            f"SELECT snippet(messages_search, 0, {tags}), snippet(messages_search, 1, {tags}) "
+            "FROM messages_search WHERE messages_search MATCH ? AND rowid = ?",
+            (fts, message_id),
+        ).fetchone()
+
+
 def open_first_page(path: Path) -> None:
     with HistoryStore.open(path) as store:
         page = store.list_conversations(0, PAGE)
@@ -281,7 +313,7 @@ def flush_costs(path: Path, *, inline_checkpoints: bool = False) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build the history in DIR and keep it")
-    args = parser.parse_args()
+    args = parse_args(parser)
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.keep or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
@@ -297,26 +329,40 @@ def main() -> None:
             ).fetchone()
         db.close()
 
-        open_times = timed(lambda: open_first_page(path), 15)
-        count_times = timed(lambda: count_scan(path), 15)
+        opened = alternated(
+            {"open": lambda: open_first_page(path), "count": lambda: count_scan(path)}, 15
+        )
+        open_times, count_times = opened["open"], opened["count"]
 
         searches: dict[str, dict[str, float]] = {}
         with HistoryStore.open(path) as store:
             like_db = sqlite3.connect(path)
             for query in QUERIES:
-                hits = len(store.search(query, limit=SEARCH_PAGE))
-                fts = timed(lambda q=query: store.search(q, limit=SEARCH_PAGE), 9)  # type: ignore[misc]
+                found = store.search(query, limit=SEARCH_PAGE)
+                ids = [hit.message_id for hit in found]
                 words = query.split()
-                like = timed(lambda w=words: like_search(like_db, w), 3)  # type: ignore[misc]
+                ts = alternated(
+                    {
+                        "fts": lambda q=query: store.search(q, limit=SEARCH_PAGE),  # type: ignore[misc]
+                        "fts5_snippet": lambda q=query, i=ids: fts5_snippets(like_db, q, i),  # type: ignore[misc]
+                        "like": lambda w=words: like_search(like_db, w),  # type: ignore[misc]
+                    },
+                    5,
+                )
+                fts, like = ts["fts"], ts["like"]
                 searches[query] = {
-                    "hits_on_first_page": hits,
+                    "hits_on_first_page": len(found),
                     "fts_ms_median": round(median(fts) * 1000, 2),
+                    "fts5_snippet_page_ms_median": round(median(ts["fts5_snippet"]) * 1000, 2),
                     "like_scan_ms_median": round(median(like) * 1000, 1),
                     "fts_over_like": round(median(fts) / median(like), 4),
                 }
             like_db.close()
-        costs = sorted(flush_costs(path))
-        inline = sorted(flush_costs(path, inline_checkpoints=True))
+        flushes: dict[str, list[float]] = {"thread": [], "inline": []}
+        for r in range(2):
+            for side in rotated(["thread", "inline"], r):
+                flushes[side] += flush_costs(path, inline_checkpoints=side == "inline")
+        costs, inline = sorted(flushes["thread"]), sorted(flushes["inline"])
 
     fts_worst = max(s["fts_ms_median"] for s in searches.values())
     report(

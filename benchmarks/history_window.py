@@ -3,8 +3,9 @@
 Builds (with ``history_open.build``) a history of 1,000 conversations and
 20,000 messages, then launches the app as a fresh process several times
 against it and against an empty history (the baseline, same window, same
-run). "Usable" is what a person needs: the window shown, the transcript page
-loaded and the sidebar listing the newest conversations. Each child also
+run, alternating which goes first). "Usable" is what a person needs: the
+window shown, the transcript page loaded and the sidebar listing the newest
+conversations. Each child also
 times, inside the app, reopening the newest conversation (10 exchanges) until
 the transcript shows all of it, a search from the sidebar, and paging in the
 next 50 conversations. Target: window usable in under 1 s with the large
@@ -31,7 +32,7 @@ from typing import Any
 
 from history_open import CONVERSATIONS, EXCHANGES, build
 
-from _common import ROOT, report
+from _common import ROOT, parse_args, report, rotated
 from s1desk.store import HistoryStore
 
 _CHILD = r"""
@@ -127,7 +128,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--history", type=Path, help="build (or reuse) the history in DIR")
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_args(parser)
     with tempfile.TemporaryDirectory(prefix="s1desk-history-window-") as tmp:
         home = _home_with_history(args.history or Path(tmp))
         with HistoryStore.open(home / "data" / "history.sqlite3") as store:
@@ -138,9 +139,12 @@ def main() -> int:
         _launch(empty, 0)
         full: list[dict[str, Any]] = []
         base: list[dict[str, Any]] = []
-        for _ in range(args.runs):  # interleaved, so load on the machine hits both alike
-            full.append(_launch(home, 50))
-            base.append(_launch(empty, 0))
+        for r in range(args.runs):  # interleaved, the first rotating: load hits both alike
+            for side in rotated(["history", "empty"], r):
+                if side == "history":
+                    full.append(_launch(home, 50))
+                else:
+                    base.append(_launch(empty, 0))
     usable = _median(full, "window_to_usable_s")
     usable_empty = _median(base, "window_to_usable_s")
     report(

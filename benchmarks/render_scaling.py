@@ -19,7 +19,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from _common import median, report
+from _common import median, parse_args, report
 from s1desk.render.markdown import MAX_MARKDOWN, render_markdown
 from s1desk.render.stream import StreamingMarkdown
 
@@ -88,7 +88,7 @@ def scaling(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_args(parser)
     full_render = {name: scaling(shape, full, args.rounds) for name, shape in SHAPES.items()}
     stream = {name: scaling(shape, streamed, args.rounds) for name, shape in SHAPES.items()}
     reported = {
