@@ -22,9 +22,11 @@ from s1desk.backends.engine.messages import (
     Event,
     Finished,
     Generate,
+    GenerateSamples,
     Load,
     Loaded,
     LoadFailed,
+    SampleEvent,
     Shutdown,
 )
 from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
@@ -101,6 +103,7 @@ def _probe(session: object) -> float:
 
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer commands until Shutdown or until the app's end of the pipe closes."""
+    from s1desk.backends.batch_loop import BatchGeneration
     from s1desk.backends.llama_session import LlamaSession
     from s1desk.backends.local_loop import LocalGeneration
 
@@ -133,8 +136,30 @@ def serve(read_fd: int, write_fd: int) -> None:
                         threads_batch=session.threads_batch,
                         extra_buffers=command.config.extra_buffers is not False,
                         probe_tokens_per_second=rate,
+                        n_seq_max=session.n_seq_max,
                     )
                 )
+            elif isinstance(command, GenerateSamples):
+                rid = command.request_id
+                cancelled = inbox.running(rid)
+
+                def emit_sample(i: int, event: StreamEvent, rid: int = rid) -> None:
+                    send(SampleEvent(rid, i, event))
+
+                try:
+                    if session is None:
+                        for i in range(len(command.samplers)):
+                            emit_sample(
+                                i, ErrorEvent("No model is loaded in the engine.", "S1DeskError")
+                            )
+                    else:
+                        # Failures end each unfinished sample with an ErrorEvent there.
+                        BatchGeneration(
+                            session, command.request, command.samplers, emit_sample, cancelled
+                        ).run()
+                finally:
+                    inbox.idle()
+                send(Finished(rid))
             elif isinstance(command, Generate):
                 rid = command.request_id
                 cancelled = inbox.running(rid)

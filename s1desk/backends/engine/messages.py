@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.events import StreamEvent
+from s1desk.sampling import SamplerSettings
 
 # -- app -> engine ------------------------------------------------------------
 
@@ -27,6 +28,18 @@ class Generate:
 
 
 @dataclass(frozen=True, slots=True)
+class GenerateSamples:
+    """Run ``request`` once per sampler, decoded together in one batch.
+
+    Events come back as :class:`SampleEvent`, then one :class:`Finished`.
+    """
+
+    request_id: int
+    request: GenerationRequest
+    samplers: tuple[SamplerSettings, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Cancel:
     """Stop request ``request_id`` within one token (or abort its prompt evaluation)."""
 
@@ -38,7 +51,7 @@ class Shutdown:
     """Free the model and exit."""
 
 
-Command = Load | Generate | Cancel | Shutdown
+Command = Load | Generate | GenerateSamples | Cancel | Shutdown
 
 # -- engine -> app ------------------------------------------------------------
 
@@ -55,6 +68,8 @@ class Loaded:
     extra_buffers: bool
     #: Tokens per second of a short decode at load time (0 when not measured).
     probe_tokens_per_second: float
+    #: Sequences the context decodes together (samples of one request).
+    n_seq_max: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +89,19 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleEvent:
+    """One event of sequence ``sequence`` of request ``request_id``."""
+
+    request_id: int
+    sequence: int
+    event: StreamEvent
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """Request ``request_id`` is over; the engine is ready for the next one."""
 
     request_id: int
 
 
-Reply = Loaded | LoadFailed | Event | Finished
+Reply = Loaded | LoadFailed | Event | SampleEvent | Finished

@@ -1,0 +1,194 @@
+"""K samples of one request decoded together in the engine, against the sequential path."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from s1desk.backends.base import GenerationRequest
+from s1desk.backends.cancel import CancelToken
+from s1desk.backends.engine.safe_mode import SafeMode
+from s1desk.backends.local import LocalBackend
+from s1desk.backends.local_config import LocalModelConfig
+from s1desk.events import Done, ErrorEvent, StreamEvent, ThinkingText
+from s1desk.lab.batching import SampleStreamer
+from s1desk.sampling import SamplerSettings
+from s1desk.thinking.machine import CloseReason, FinishReason
+from s1desk.thinking.policy import BudgetPolicy
+from support.events import Transcript
+
+pytestmark = pytest.mark.model
+
+CONTEXT = 2048
+#: The model ends its thinking on this before 24 tokens, so a minimum forces Waits.
+SUM = GenerationRequest(
+    question="What is 7+5? Reply with just the number.",
+    policy=BudgetPolicy(max_thinking=40, min_thinking=24, max_answer=12),
+)
+LONG = GenerationRequest(
+    question="Explain in detail, step by step, how a hash table handles collisions.",
+    policy=BudgetPolicy(max_thinking=400, max_answer=8),
+)
+
+
+@pytest.fixture(scope="module")
+def backend(
+    runner: asyncio.Runner, model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalBackend]:
+    # Flash attention sums each sequence's own cache cells in order, skipping the
+    # others' (masked) cells, so a batch computes each sequence's logits bit for
+    # bit as a lone sequence does. Without it, softmax(QK)·V runs as a matrix
+    # product over every cell and the sums' rounding depends on where the
+    # sequence's cells lie (DESIGN.md, batched decode).
+    config = LocalModelConfig(path=model_path, n_ctx=CONTEXT, n_threads=1, flash_attn=True)
+    safe = SafeMode(tmp_path_factory.mktemp("engine") / "engine.json")
+    b = runner.run(LocalBackend.load(config, safe_mode=safe))
+    yield b
+    runner.run(b.aclose())
+
+
+async def _sequential(backend: LocalBackend, request: GenerationRequest) -> Transcript:
+    return Transcript([e async for e in backend.stream(request)])
+
+
+async def _batched(
+    backend: LocalBackend,
+    request: GenerationRequest,
+    samplers: Sequence[SamplerSettings],
+    cancel: CancelToken | None = None,
+) -> list[Transcript]:
+    events: list[list[StreamEvent]] = [[] for _ in samplers]
+    async for i, event in backend.stream_samples(request, samplers, cancel):
+        assert not events[i] or not isinstance(events[i][-1], Done | ErrorEvent), (
+            f"sample {i} has an event after its end"
+        )
+        events[i].append(event)
+    return [Transcript(e) for e in events]
+
+
+def _same(batched: Transcript, sequential: Transcript) -> None:
+    """The same generation: text, Wait positions, thinking length, answer, end."""
+    assert batched.reasoning == sequential.reasoning
+    assert [(w.at, w.text) for w in batched.waits] == [(w.at, w.text) for w in sequential.waits]
+    assert batched.thinking_end == sequential.thinking_end
+    assert batched.answer == sequential.answer
+    assert batched.done == sequential.done
+    b, s = batched.stats, sequential.stats
+    assert (b.thinking_tokens, b.answer_tokens, b.waits) == (
+        s.thinking_tokens,
+        s.answer_tokens,
+        s.waits,
+    )
+
+
+def test_the_local_backend_offers_batched_samples(backend: LocalBackend) -> None:
+    assert isinstance(backend, SampleStreamer)
+    assert backend.loaded.n_seq_max >= 8
+
+
+def test_greedy_samples_decoded_together_equal_the_sequential_generation(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    sequential = runner.run(_sequential(backend, SUM))
+    assert sequential.waits, "the minimum forces at least one Wait (the test needs one)"
+    assert sequential.stats.thinking_tokens >= SUM.policy.min_thinking
+    batched = runner.run(_batched(backend, SUM, [SamplerSettings()] * 3))
+    for sample in batched:
+        _same(sample, sequential)
+    # The cache is left as one request leaves it: the next one runs as before.
+    assert runner.run(_sequential(backend, SUM)).reasoning == sequential.reasoning
+
+
+def test_each_seeded_sample_equals_a_sequential_run_with_its_seed(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    request = dataclasses.replace(
+        SUM, policy=BudgetPolicy(max_thinking=32, min_thinking=12, max_answer=12)
+    )
+    samplers = [SamplerSettings(temperature=0.9, top_k=40, seed=seed) for seed in (3, 4, 5, 6)]
+    batched = runner.run(_batched(backend, request, samplers))
+    sequential = [
+        runner.run(_sequential(backend, dataclasses.replace(request, sampler=s))) for s in samplers
+    ]
+    for b, s in zip(batched, sequential, strict=True):
+        _same(b, s)
+    assert len({t.reasoning for t in batched}) > 1, "different seeds draw different samples"
+
+
+def test_a_forced_sample_beside_a_natural_one_neither_stalls_the_other(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    request = dataclasses.replace(
+        SUM, policy=BudgetPolicy(max_thinking=48, min_thinking=20, max_answer=12)
+    )
+    candidates = [SamplerSettings(temperature=1.0, seed=seed) for seed in range(1, 7)]
+    runs = [
+        (s, runner.run(_sequential(backend, dataclasses.replace(request, sampler=s))))
+        for s in candidates
+    ]
+    natural = [s for s, t in runs if not t.waits and t.thinking_end.reason is CloseReason.NATURAL]
+    assert natural, "a seed that thinks past the minimum by itself"
+    greedy = SamplerSettings()  # greedy stops early: Waits are injected
+    samplers = [greedy, natural[0]]
+    forced, free = runner.run(_batched(backend, request, samplers))
+    assert forced.waits
+    assert forced.stats.thinking_tokens >= 20
+    assert not free.waits
+    assert free.thinking_end.reason is CloseReason.NATURAL
+    _same(free, dict(runs)[natural[0]])
+    _same(forced, runner.run(_sequential(backend, dataclasses.replace(request, sampler=greedy))))
+
+
+def test_stop_ends_every_sample_within_a_step(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    cancel = CancelToken()
+    seen: list[tuple[int, StreamEvent]] = []
+
+    async def run() -> None:
+        async for i, event in backend.stream_samples(LONG, [SamplerSettings()] * 3, cancel):
+            seen.append((i, event))
+            texts = sum(isinstance(e, ThinkingText) for _, e in seen)
+            if texts == 12:
+                cancel.cancel()
+
+    runner.run(asyncio.wait_for(run(), 60))
+    ends = {i: e for i, e in seen if isinstance(e, Done | ErrorEvent)}
+    assert ends == {i: Done(reason=FinishReason.CANCELLED) for i in range(3)}
+    for i in range(3):
+        thought = sum(isinstance(e, ThinkingText) for j, e in seen if j == i)
+        assert thought < 40, "stopped long before the 400-token budget"
+    # The engine serves the next request at once.
+    after = runner.run(_sequential(backend, SUM))
+    assert after.done.reason is FinishReason.STOP
+
+
+def test_too_many_samples_for_the_context_is_a_clear_error(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    request = dataclasses.replace(LONG, policy=BudgetPolicy(max_thinking=600, max_answer=64))
+    results = runner.run(_batched(backend, request, [SamplerSettings()] * 4))
+    for t in results:
+        error = t.error
+        assert error.kind == "ContextOverflowError"
+        assert "4 samples decoded together need" in error.message
+        assert f"the context holds {CONTEXT:,}" in error.message
+        assert "--parallel 2" in error.message
+    assert runner.run(_sequential(backend, SUM)).done.reason is FinishReason.STOP
+
+
+def test_one_at_a_time_runs_each_sample_as_its_own_request(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    backend.together = 1
+    try:
+        samplers = [SamplerSettings(temperature=0.9, seed=seed) for seed in (7, 8)]
+        batched = runner.run(_batched(backend, SUM, samplers))
+    finally:
+        backend.together = 0
+    for b, s in zip(batched, samplers, strict=True):
+        _same(b, runner.run(_sequential(backend, dataclasses.replace(SUM, sampler=s))))
