@@ -18,6 +18,7 @@ from typing import Any
 from s1desk import paths
 from s1desk.backends.base import Backend
 from s1desk.backends.cancel import CancelToken
+from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import DEFAULT_CONTEXT
 from s1desk.backends.remote_config import DEFAULT_READ_TIMEOUT
 from s1desk.cli_args import INT32_MAX, MAX_CONTEXT, MAX_SEED, finite, int_in, server_url, text
@@ -44,8 +45,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CANCELLED = 130
 
-#: In flight by default: a remote server batches what it is sent (vLLM); the
-#: local engine runs one generation at a time.
+#: In flight by default: a remote server batches what it is sent (vLLM). The
+#: local engine decodes the samples of a question together instead (--parallel).
 DEFAULT_REMOTE_PARALLEL = 8
 
 
@@ -121,7 +122,9 @@ def add_eval_parser(sub: Any) -> None:
         "--parallel",
         type=int_in(1, 256),
         default=None,
-        help=f"generations in flight (default: {DEFAULT_REMOTE_PARALLEL} on a server, 1 locally)",
+        help=f"on a server: requests in flight (default: {DEFAULT_REMOTE_PARALLEL}); locally: "
+        "samples of a question decoded together in one batch (default: all --samples, in "
+        "groups that fit the context; 1 runs them one after another)",
     )
     sweep.add_argument(
         "--limit", type=int_in(1, INT32_MAX), default=None, help="a reproducible subset of N"
@@ -212,12 +215,11 @@ async def _open_pool(
                 await b.aclose()
             raise
         return backends
-    if args.parallel and args.parallel > 1:
-        out.note(
-            f"Note: the local engine runs one generation at a time; --parallel {args.parallel} "
-            "is treated as 1."
-        )
-    return [await open_backend(args)]
+    backend = await open_backend(args)
+    if isinstance(backend, LocalBackend):
+        # The engine decodes the samples of a question together, sharing the prompt.
+        backend.together = min(args.parallel or 0, args.samples)
+    return [backend]
 
 
 class _History:

@@ -26,6 +26,7 @@ from s1desk.backends.local_loop import ANSWER_RESERVE, fit_policy
 from s1desk.errors import ContextOverflowError, S1DeskError
 from s1desk.events import (
     AnswerText,
+    BudgetAdjusted,
     Done,
     ErrorEvent,
     Stats,
@@ -80,26 +81,101 @@ class _Sequence:
     thinking_end: float | None = None
 
 
+def _need(policy: BudgetPolicy, overhead: int) -> int:
+    """Positions one sequence may fill: its thinking, the forced delimiters, the least answer."""
+    return policy.max_thinking + overhead + min(ANSWER_RESERVE, policy.max_answer)
+
+
 def batch_room(policy: BudgetPolicy, prompt_len: int, overhead: int, n_ctx: int, count: int) -> int:
     """Positions each of ``count`` sequences gets; raises when their budgets do not fit.
 
     Each needs its thinking budget, the forced delimiters and the least answer
     room (as one sequence does in :func:`fit_policy`); the prompt is shared.
     """
-    need = policy.max_thinking + overhead + min(ANSWER_RESERVE, policy.max_answer)
+    need = _need(policy, overhead)
     share = (n_ctx - prompt_len) // count
     if share < need:
-        fits = max((n_ctx - prompt_len) // need, 0)
+        fits = max((n_ctx - prompt_len) // need, 1)
+        total = prompt_len + count * need
         raise ContextOverflowError(
-            f"{count} samples decoded together need {prompt_len + count * need:,} tokens of "
-            f"context (the {prompt_len:,}-token prompt once, then {need:,} per sample: "
+            f"{count} samples decoded together need {total:,} tokens of context (the "
+            f"{prompt_len:,}-token prompt once, then {need:,} per sample: "
             f"{policy.max_thinking:,} thinking, {overhead} of delimiters and at least "
             f"{min(ANSWER_RESERVE, policy.max_answer):,} of answer); the context holds "
-            f"{n_ctx:,}. Decode at most {fits} together (--parallel {max(fits, 1)}), lower the "
-            "budget, or load the model with a larger context "
-            f"(--ctx {prompt_len + count * need:,})."
+            f"{n_ctx:,}. Decode at most {fits} together (--parallel {fits}), lower the budget, "
+            f"or load the model with a larger context (--ctx {total})."
         )
     return share
+
+
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    """A request's prompt and forced pieces, tokenized, with its budget fitted to the context."""
+
+    base: list[int]
+    opening: list[int]
+    answer_open: list[int]
+    suffix: list[int]
+    policy: BudgetPolicy
+    adjusted: BudgetAdjusted | None
+
+    @classmethod
+    def of(cls, s: LlamaSession, req: GenerationRequest) -> _Prompt:
+        base = s.tokenize_parts(render_prompt_parts(req.history, req.question, req.system_prompt))
+        answer_open = s.tokenize(ANSWER_OPEN)
+        suffix = s.tokenize(req.policy.cap_suffix, special=False) if req.policy.cap_suffix else []
+        opening = s.tokenize(THINK_OPEN)
+        overhead = len(answer_open) + len(suffix)
+        policy, adjusted = fit_policy(req.policy, len(base) + len(opening), overhead, s.n_ctx)
+        return cls(base, opening, answer_open, suffix, policy, adjusted)
+
+    @property
+    def overhead(self) -> int:
+        return len(self.answer_open) + len(self.suffix)
+
+    @property
+    def thinking_prompt_len(self) -> int:
+        return len(self.base) + len(self.opening)
+
+
+def most_together(session: LlamaSession, request: GenerationRequest) -> int:
+    """How many samples of ``request`` fit the context together (at least 1)."""
+    p = _Prompt.of(session, request)
+    fits = (session.n_ctx - p.thinking_prompt_len) // _need(p.policy, p.overhead)
+    return max(1, min(fits, session.n_seq_max))
+
+
+def run_samples(
+    session: LlamaSession,
+    request: GenerationRequest,
+    samplers: Sequence[SamplerSettings],
+    emit: EmitSample,
+    cancelled: threading.Event,
+    *,
+    fit: bool,
+) -> None:
+    """Decode the samples together; with ``fit``, in as few groups as the context allows.
+
+    Without ``fit``, samples that do not fit together end with a clear error.
+    """
+    try:
+        size = most_together(session, request) if fit else len(samplers)
+    except S1DeskError as exc:
+        for i in range(len(samplers)):
+            emit(i, ErrorEvent(message=str(exc), kind=type(exc).__name__))
+        return
+    size = max(1, size)
+    for start in range(0, len(samplers), size):
+
+        def shifted(i: int, event: StreamEvent, start: int = start) -> None:
+            emit(start + i, event)
+
+        group = samplers[start : start + size]
+        if start and cancelled.is_set():
+            for i in range(len(group)):
+                shifted(i, Done(reason=FinishReason.CANCELLED))
+            continue
+        BatchGeneration(session, request, group, shifted, cancelled).run()
 
 
 class BatchGeneration:
@@ -154,16 +230,11 @@ class BatchGeneration:
                 f"{len(self.samplers)} samples cannot decode together: this engine's context "
                 f"holds at most {s.n_seq_max} sequences."
             )
-        req = self.request
-        base = s.tokenize_parts(render_prompt_parts(req.history, req.question, req.system_prompt))
-        answer_open = s.tokenize(ANSWER_OPEN)
-        policy = req.policy
-        suffix = s.tokenize(policy.cap_suffix, special=False) if policy.cap_suffix else []
-        opening = s.tokenize(THINK_OPEN)
-        overhead = len(answer_open) + len(suffix)
-        policy, adjusted = fit_policy(policy, len(base) + len(opening), overhead, s.n_ctx)
+        p = _Prompt.of(s, self.request)
+        base, opening, answer_open, suffix = p.base, p.opening, p.answer_open, p.suffix
+        policy, adjusted = p.policy, p.adjusted
         count = len(self.samplers)
-        share = batch_room(policy, len(base) + len(opening), overhead, s.n_ctx, count)
+        share = batch_room(policy, p.thinking_prompt_len, p.overhead, s.n_ctx, count)
         self._wait_tokens = s.tokenize(policy.wait_text, special=False) if policy.wait_text else []
         forcers = [BudgetForcer(policy) for _ in self.samplers]
         firsts = [f.start() for f in forcers]

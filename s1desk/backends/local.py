@@ -120,9 +120,10 @@ class LocalBackend:
     ) -> AsyncIterator[tuple[int, StreamEvent]]:
         """Run ``request`` once per sampler; yield ``(sample, event)`` (the lab's SampleStreamer).
 
-        Up to :attr:`together` samples (0: as many as the context decodes at once)
-        run as one batch in the engine, sharing the prompt; with 1 they run one
-        after another, exactly as :meth:`stream` runs them.
+        Up to :attr:`together` samples run as one batch in the engine, sharing the
+        prompt (more than fit the context end with an error saying so); 0 decodes
+        as many together as the context holds; 1 runs them one after another,
+        exactly as :meth:`stream` runs them.
         """
         token = cancel or CancelToken()
         limit = self.loaded.n_seq_max
@@ -146,7 +147,9 @@ class LocalBackend:
                             for i in range(len(group)):
                                 yield start + i, ErrorEvent(str(exc), type(exc).__name__)
                             continue
-                    async for i, event in engine.generate_samples(request, group, token):
+                    async for i, event in engine.generate_samples(
+                        request, group, token, fit=not self.together
+                    ):
                         yield start + i, event
 
     async def _restart(self) -> EngineProcess:

@@ -103,7 +103,7 @@ def _probe(session: object) -> float:
 
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer commands until Shutdown or until the app's end of the pipe closes."""
-    from s1desk.backends.batch_loop import BatchGeneration
+    from s1desk.backends.batch_loop import run_samples
     from s1desk.backends.llama_session import LlamaSession
     from s1desk.backends.local_loop import LocalGeneration
 
@@ -154,9 +154,14 @@ def serve(read_fd: int, write_fd: int) -> None:
                             )
                     else:
                         # Failures end each unfinished sample with an ErrorEvent there.
-                        BatchGeneration(
-                            session, command.request, command.samplers, emit_sample, cancelled
-                        ).run()
+                        run_samples(
+                            session,
+                            command.request,
+                            command.samplers,
+                            emit_sample,
+                            cancelled,
+                            fit=command.fit,
+                        )
                 finally:
                     inbox.idle()
                 send(Finished(rid))

@@ -37,6 +37,8 @@ class GenerateSamples:
     request_id: int
     request: GenerationRequest
     samplers: tuple[SamplerSettings, ...]
+    #: Run samples that do not fit the context together in groups that do (else an error).
+    fit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,11 +241,15 @@ class EngineProcess:
         request: GenerationRequest,
         samplers: Sequence[SamplerSettings],
         cancel: CancelToken | None = None,
+        *,
+        fit: bool = False,
     ) -> AsyncIterator[tuple[int, StreamEvent]]:
         """Run ``request`` once per sampler, decoded together; yield ``(sample, event)``.
 
-        Each sample's events end with one ``Done`` or ``ErrorEvent``; a crash ends
-        every unfinished one with an :class:`ErrorEvent`.
+        With ``fit``, samples too many for the context run in groups that fit;
+        without it they end with an error saying so. Each sample's events end
+        with one ``Done`` or ``ErrorEvent``; a crash ends every unfinished one
+        with an :class:`ErrorEvent`.
         """
         if not self.alive:
             raise BackendClosedError("The llama.cpp engine is not running.")
@@ -254,7 +258,7 @@ class EngineProcess:
         sent_cancel = [False]
         finished = False
         unfinished = set(range(len(samplers)))
-        self._send(GenerateSamples(rid, request, tuple(samplers)))
+        self._send(GenerateSamples(rid, request, tuple(samplers), fit))
         try:
             while True:
                 reply = await self._next(token, rid, sent_cancel)

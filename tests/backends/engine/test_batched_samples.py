@@ -167,11 +167,18 @@ def test_stop_ends_every_sample_within_a_step(
     assert after.done.reason is FinishReason.STOP
 
 
+#: 4 × (600 thinking + delimiters + 12 answer) do not fit 2,048 tokens; 2 do.
+ROOMY = dataclasses.replace(SUM, policy=BudgetPolicy(max_thinking=600, max_answer=12))
+
+
 def test_too_many_samples_for_the_context_is_a_clear_error(
     runner: asyncio.Runner, backend: LocalBackend
 ) -> None:
-    request = dataclasses.replace(LONG, policy=BudgetPolicy(max_thinking=600, max_answer=64))
-    results = runner.run(_batched(backend, request, [SamplerSettings()] * 4))
+    backend.together = 4
+    try:
+        results = runner.run(_batched(backend, ROOMY, [SamplerSettings()] * 4))
+    finally:
+        backend.together = 0
     for t in results:
         error = t.error
         assert error.kind == "ContextOverflowError"
@@ -179,6 +186,15 @@ def test_too_many_samples_for_the_context_is_a_clear_error(
         assert f"the context holds {CONTEXT:,}" in error.message
         assert "--parallel 2" in error.message
     assert runner.run(_sequential(backend, SUM)).done.reason is FinishReason.STOP
+
+
+def test_by_default_samples_too_many_for_the_context_run_in_groups_that_fit(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    results = runner.run(_batched(backend, ROOMY, [SamplerSettings()] * 4))
+    sequential = runner.run(_sequential(backend, ROOMY))
+    for t in results:
+        _same(t, sequential)
 
 
 def test_one_at_a_time_runs_each_sample_as_its_own_request(
