@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -224,3 +226,29 @@ def test_one_at_a_time_runs_each_sample_as_its_own_request(
         backend.together = 0
     for b, s in zip(batched, samplers, strict=True):
         _same(b, runner.run(_sequential(backend, dataclasses.replace(SUM, sampler=s))))
+
+
+def test_an_engine_crash_mid_batch_ends_every_sample_with_an_error(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    seen: list[tuple[int, StreamEvent]] = []
+
+    async def run() -> None:
+        async for i, event in backend.stream_samples(LONG, [SamplerSettings()] * 3):
+            seen.append((i, event))
+            if (
+                isinstance(event, ThinkingText)
+                and sum(isinstance(e, ThinkingText) for _, e in seen) == 6
+            ):
+                pid = backend.engine.pid
+                assert pid is not None
+                os.kill(pid, signal.SIGKILL)
+
+    runner.run(asyncio.wait_for(run(), 60))
+    ends = {i: e for i, e in seen if isinstance(e, Done | ErrorEvent)}
+    assert sorted(ends) == [0, 1, 2]
+    for end in ends.values():
+        assert isinstance(end, ErrorEvent)
+        assert "SIGKILL" in end.message
+    # The next request starts a fresh engine by itself.
+    assert runner.run(_sequential(backend, SUM)).done.reason is FinishReason.STOP
