@@ -196,7 +196,6 @@ class BatchGeneration:
         self.cancelled = cancelled
         self.start = time.perf_counter()
         self.decode_start = self.start
-        self.evaluated_before = session.evaluated
         self.end_tokens = session.eog_tokens | (
             {session.im_start} if session.im_start is not None else set()
         )
@@ -240,8 +239,8 @@ class BatchGeneration:
         firsts = [f.start() for f in forcers]
         closed_at_once = isinstance(firsts[0], CloseThinking)
         prompt = base + (answer_open if closed_at_once else opening)
-        for i in range(count):
-            if adjusted is not None:
+        if adjusted is not None:
+            for i in range(count):
                 self.emit(i, adjusted)
         self.prompt_len = len(prompt)
         self.prompt_evaluated = s.prefill(prompt, self.cancelled)
