@@ -14,8 +14,8 @@ from s1desk.lab.sources import builtin_names
 from s1desk.thinking.format import DEFAULT_SYSTEM_PROMPT
 from s1desk.thinking.formats import FORMAT_CHOICES, FormatName
 
-#: In flight by default: a remote server batches what it is sent (vLLM); the
-#: local engine runs one generation at a time.
+#: In flight by default: a remote server batches what it is sent (vLLM). The
+#: local engine decodes the samples of a question together instead (--parallel).
 DEFAULT_REMOTE_PARALLEL = 8
 
 
@@ -103,7 +103,9 @@ def add_eval_parser(sub: Any) -> None:
         "--parallel",
         type=int_in(1, 256),
         default=None,
-        help=f"generations in flight (default: {DEFAULT_REMOTE_PARALLEL} on a server, 1 locally)",
+        help=f"on a server: requests in flight (default: {DEFAULT_REMOTE_PARALLEL}); locally: "
+        "samples of a question decoded together in one batch (default: all --samples, in "
+        "groups that fit the context; 1 runs them one after another)",
     )
     sweep.add_argument(
         "--limit", type=int_in(1, INT32_MAX), default=None, help="a reproducible subset of N"

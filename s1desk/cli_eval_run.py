@@ -18,6 +18,7 @@ from typing import Any
 from s1desk import paths
 from s1desk.backends.base import Backend
 from s1desk.backends.cancel import CancelToken
+from s1desk.backends.local import LocalBackend
 from s1desk.cli_eval import DEFAULT_REMOTE_PARALLEL
 from s1desk.errors import S1DeskError
 from s1desk.lab.console import JsonEvents, ProgressBar, points_table
@@ -112,12 +113,11 @@ async def _open_pool(
                 await b.aclose()
             raise
         return backends
-    if args.parallel and args.parallel > 1:
-        out.note(
-            f"Note: the local engine runs one generation at a time; --parallel {args.parallel} "
-            "is treated as 1."
-        )
-    return [await open_backend(args)]
+    backend = await open_backend(args)
+    if isinstance(backend, LocalBackend):
+        # The engine decodes the samples of a question together, sharing the prompt.
+        backend.together = min(args.parallel or 0, args.samples)
+    return [backend]
 
 
 class _History:

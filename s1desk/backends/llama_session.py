@@ -11,6 +11,7 @@ from typing import Any
 
 import llama_cpp
 
+from s1desk.backends.llama_sequences import sequence_context_params
 from s1desk.backends.local_config import LocalModelConfig, default_threads, usable_cores
 from s1desk.backends.thread_tuner import ThreadTuner, candidate_threads
 from s1desk.errors import ModelLoadError
@@ -159,7 +160,10 @@ class LlamaSession:
         self.evaluated = 0
         _recent.clear()
         try:
-            with _model_params(extra_buffers=config.extra_buffers is not False):
+            with (
+                _model_params(extra_buffers=config.extra_buffers is not False),
+                sequence_context_params(),
+            ):
                 self.llama = llama_cpp.Llama(
                     model_path=str(config.path),
                     n_ctx=config.n_ctx,
@@ -182,6 +186,8 @@ class LlamaSession:
         self.ctx: Any = self.llama.ctx
         self.n_ctx: int = self.llama.n_ctx()
         self.n_vocab: int = self.llama.n_vocab()
+        #: Sequences the context can decode together (batched samples).
+        self.n_seq_max: int = int(llama_cpp.llama_n_seq_max(self.ctx))
         self._pieces: dict[int, bytes] = {}
         self._abort = threading.Event()
         self._abort_cb: Any = llama_cpp.ggml_abort_callback(self._should_abort)

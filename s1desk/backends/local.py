@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 
 from s1desk.backends.base import GenerationRequest
@@ -16,7 +16,9 @@ from s1desk.backends.engine.process import EngineCrashedError, EngineProcess
 from s1desk.backends.engine.safe_mode import SafeMode
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import BackendClosedError, S1DeskError
-from s1desk.events import ErrorEvent, StreamEvent
+from s1desk.events import Done, ErrorEvent, StreamEvent
+from s1desk.sampling import SamplerSettings
+from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ class LocalBackend:
         self._config = config
         self._safe_mode = safe_mode
         self._lock = asyncio.Lock()
+        #: Samples of one request decoded together by :meth:`stream_samples` (at most
+        #: the context's sequences); 1 runs them one after another.
+        self.together = 0
 
     @classmethod
     async def load(
@@ -106,6 +111,46 @@ class LocalBackend:
                 and engine.config.extra_buffers is not False
             ):
                 self._safe_mode.remember(0.0, "SIGILL")
+
+    async def stream_samples(
+        self,
+        request: GenerationRequest,
+        samplers: Sequence[SamplerSettings],
+        cancel: CancelToken | None = None,
+    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+        """Run ``request`` once per sampler; yield ``(sample, event)`` (the lab's SampleStreamer).
+
+        Up to :attr:`together` samples run as one batch in the engine, sharing the
+        prompt (more than fit the context end with an error saying so); 0 decodes
+        as many together as the context holds; 1 runs them one after another,
+        exactly as :meth:`stream` runs them.
+        """
+        token = cancel or CancelToken()
+        limit = self.loaded.n_seq_max
+        size = max(1, min(self.together or limit, limit))
+        for start in range(0, len(samplers), size):
+            group = samplers[start : start + size]
+            if token.cancelled:
+                for i in range(len(group)):
+                    yield start + i, Done(reason=FinishReason.CANCELLED)
+            elif len(group) == 1:
+                single = dataclasses.replace(request, sampler=group[0])
+                async for event in self.stream(single, token):
+                    yield start, event
+            else:
+                async with self._lock:
+                    engine = self.engine
+                    if not engine.alive:
+                        try:
+                            engine = await self._restart()
+                        except S1DeskError as exc:
+                            for i in range(len(group)):
+                                yield start + i, ErrorEvent(str(exc), type(exc).__name__)
+                            continue
+                    async for i, event in engine.generate_samples(
+                        request, group, token, fit=not self.together
+                    ):
+                        yield start + i, event
 
     async def _restart(self) -> EngineProcess:
         old = self.engine

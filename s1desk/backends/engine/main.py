@@ -10,6 +10,8 @@ goes away (its end of the pipe closes) the engine stops what it does and exits.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import queue
 import sys
@@ -22,14 +24,18 @@ from s1desk.backends.engine.messages import (
     Event,
     Finished,
     Generate,
+    GenerateSamples,
     Load,
     Loaded,
     LoadFailed,
+    SampleEvent,
     Shutdown,
 )
 from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
 from s1desk.errors import S1DeskError
-from s1desk.events import StreamEvent
+from s1desk.events import Done, ErrorEvent, StreamEvent
+from s1desk.thinking.formats import FormatName
+from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger("s1desk.engine")
 
@@ -101,6 +107,7 @@ def _probe(session: object) -> float:
 
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer commands until Shutdown or until the app's end of the pipe closes."""
+    from s1desk.backends.batch_loop import run_samples
     from s1desk.backends.driver import error_event
     from s1desk.backends.llama_session import LlamaSession
     from s1desk.backends.local_loop import LocalGeneration, session_prompting
@@ -137,8 +144,51 @@ def serve(read_fd: int, write_fd: int) -> None:
                         probe_tokens_per_second=rate,
                         thinking_format=prompting.format.name.value,
                         format_reason=prompting.detection.reason,
+                        n_seq_max=session.n_seq_max,
                     )
                 )
+            elif isinstance(command, GenerateSamples):
+                rid = command.request_id
+                cancelled = inbox.running(rid)
+
+                def emit_sample(i: int, event: StreamEvent, rid: int = rid) -> None:
+                    send(SampleEvent(rid, i, event))
+
+                try:
+                    if session is None:
+                        for i in range(len(command.samplers)):
+                            emit_sample(
+                                i, ErrorEvent("No model is loaded in the engine.", "S1DeskError")
+                            )
+                    elif session_prompting(session).format.name is not FormatName.S1:
+                        # Batched decoding drives s1's markers; other formats run the
+                        # samples one after another through the per-format loop.
+                        for i, sampler in enumerate(command.samplers):
+                            if cancelled.is_set():
+                                emit_sample(i, Done(reason=FinishReason.CANCELLED))
+                                continue
+                            one = dataclasses.replace(command.request, sampler=sampler)
+                            try:
+                                LocalGeneration(
+                                    session, one, functools.partial(emit_sample, i), cancelled
+                                ).run()
+                            except WireClosedError:
+                                raise
+                            except Exception as exc:
+                                emit_sample(i, error_event(exc, log))
+                    else:
+                        # Failures end each unfinished sample with an ErrorEvent there.
+                        run_samples(
+                            session,
+                            command.request,
+                            command.samplers,
+                            emit_sample,
+                            cancelled,
+                            fit=command.fit,
+                        )
+                finally:
+                    inbox.idle()
+                send(Finished(rid))
             elif isinstance(command, Generate):
                 rid = command.request_id
                 cancelled = inbox.running(rid)

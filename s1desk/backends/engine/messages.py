@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from s1desk.backends.base import GenerationRequest
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.events import StreamEvent
+from s1desk.sampling import SamplerSettings
 
 # -- app -> engine ------------------------------------------------------------
 
@@ -27,6 +28,20 @@ class Generate:
 
 
 @dataclass(frozen=True, slots=True)
+class GenerateSamples:
+    """Run ``request`` once per sampler, decoded together in one batch.
+
+    Events come back as :class:`SampleEvent`, then one :class:`Finished`.
+    """
+
+    request_id: int
+    request: GenerationRequest
+    samplers: tuple[SamplerSettings, ...]
+    #: Run samples that do not fit the context together in groups that do (else an error).
+    fit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Cancel:
     """Stop request ``request_id`` within one token (or abort its prompt evaluation)."""
 
@@ -38,7 +53,7 @@ class Shutdown:
     """Free the model and exit."""
 
 
-Command = Load | Generate | Cancel | Shutdown
+Command = Load | Generate | GenerateSamples | Cancel | Shutdown
 
 # -- engine -> app ------------------------------------------------------------
 
@@ -59,6 +74,8 @@ class Loaded:
     thinking_format: str = "s1"
     #: Why that format (for logs and the window).
     format_reason: str = ""
+    #: Sequences the context decodes together (samples of one request).
+    n_seq_max: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +95,19 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleEvent:
+    """One event of sequence ``sequence`` of request ``request_id``."""
+
+    request_id: int
+    sequence: int
+    event: StreamEvent
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """Request ``request_id`` is over; the engine is ready for the next one."""
 
     request_id: int
 
 
-Reply = Loaded | LoadFailed | Event | Finished
+Reply = Loaded | LoadFailed | Event | SampleEvent | Finished

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,16 +24,19 @@ from s1desk.backends.engine.messages import (
     Event,
     Finished,
     Generate,
+    GenerateSamples,
     Load,
     Loaded,
     LoadFailed,
     Reply,
+    SampleEvent,
     Shutdown,
 )
 from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import BackendClosedError, ModelLoadError
 from s1desk.events import Done, ErrorEvent, StreamEvent
+from s1desk.sampling import SamplerSettings
 from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger(__name__)
@@ -227,6 +230,53 @@ class EngineProcess:
                             self.model_name, reply.returncode, list(self._output)
                         )
                         yield ErrorEvent(message=message, kind="EngineCrashedError")
+                    return
+        finally:
+            if not finished:
+                token.cancel()
+                await self._drain(token, rid, sent_cancel)
+
+    async def generate_samples(
+        self,
+        request: GenerationRequest,
+        samplers: Sequence[SamplerSettings],
+        cancel: CancelToken | None = None,
+        *,
+        fit: bool = False,
+    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+        """Run ``request`` once per sampler, decoded together; yield ``(sample, event)``.
+
+        With ``fit``, samples too many for the context run in groups that fit;
+        without it they end with an error saying so. Each sample's events end
+        with one ``Done`` or ``ErrorEvent``; a crash ends every unfinished one
+        with an :class:`ErrorEvent`.
+        """
+        if not self.alive:
+            raise BackendClosedError("The llama.cpp engine is not running.")
+        token = cancel or CancelToken()
+        rid = next(self._ids)
+        sent_cancel = [False]
+        finished = False
+        unfinished = set(range(len(samplers)))
+        self._send(GenerateSamples(rid, request, tuple(samplers), fit))
+        try:
+            while True:
+                reply = await self._next(token, rid, sent_cancel)
+                if isinstance(reply, SampleEvent) and reply.request_id == rid:
+                    if isinstance(reply.event, Done | ErrorEvent):
+                        unfinished.discard(reply.sequence)
+                    yield reply.sequence, reply.event
+                elif isinstance(reply, Finished) and reply.request_id == rid:
+                    finished = True
+                    return
+                elif isinstance(reply, Exited):
+                    finished = True
+                    message = describe_exit(self.model_name, reply.returncode, list(self._output))
+                    for i in sorted(unfinished):
+                        if sent_cancel[0] and reply.returncode is None:
+                            yield i, Done(reason=FinishReason.CANCELLED)
+                        else:
+                            yield i, ErrorEvent(message=message, kind="EngineCrashedError")
                     return
         finally:
             if not finished:
