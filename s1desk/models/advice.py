@@ -99,16 +99,24 @@ def advise(
             else ()
         )
         assessed.append(ModelFits(m, fits, speeds))
-    if bandwidth is not None:
-        best = recommend_by_speed(
-            [
-                (f, s, parameters(m.model.architecture))
-                for m in assessed
-                for f, s in zip(m.fits, m.speeds, strict=True)
-            ]
-        )
-    else:
-        best = recommend([f for m in assessed for f in m.fits])
+    # s1 is what this app is for: its builds are recommended when any of them will do;
+    # the other reasoning families are offered beside them, assessed alike.
+    s1_models = [m for m in assessed if m.model.format == "s1"]
+    pools = [s1_models, assessed] if s1_models else [assessed]
+    best = None
+    for pool in pools:
+        if bandwidth is not None:
+            best = recommend_by_speed(
+                [
+                    (f, s, parameters(m.model.architecture))
+                    for m in pool
+                    for f, s in zip(m.fits, m.speeds, strict=True)
+                ]
+            )
+        else:
+            best = recommend([f for m in pool for f in m.fits])
+        if best is not None:
+            break
     chosen = next((m for m in assessed if best is not None and best in m.fits), None)
     target: Fit | None = None
     arch: Architecture | None = None

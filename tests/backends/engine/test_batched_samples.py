@@ -228,9 +228,19 @@ def test_one_at_a_time_runs_each_sample_as_its_own_request(
         _same(b, runner.run(_sequential(backend, dataclasses.replace(SUM, sampler=s))))
 
 
+@pytest.fixture
+def own_backend(runner: asyncio.Runner, model_path: Path, tmp_path: Path) -> Iterator[LocalBackend]:
+    """A backend of the test's own: a crash restarts its engine, and the test closes it."""
+    config = LocalModelConfig(path=model_path, n_ctx=CONTEXT, n_threads=1, flash_attn=True)
+    b = runner.run(LocalBackend.load(config, safe_mode=SafeMode(tmp_path / "engine.json")))
+    yield b
+    runner.run(b.aclose())
+
+
 def test_an_engine_crash_mid_batch_ends_every_sample_with_an_error(
-    runner: asyncio.Runner, backend: LocalBackend
+    runner: asyncio.Runner, own_backend: LocalBackend
 ) -> None:
+    backend = own_backend
     seen: list[tuple[int, StreamEvent]] = []
 
     async def run() -> None:
