@@ -20,6 +20,11 @@ HOLD_TOKENS = 256
 MARGIN = 0.05
 #: Explore at once when steps get this much slower than when the choice was made.
 SLOWDOWN = 1.5
+#: A candidate whose first steps are this much slower than the best known is dropped
+#: from the probe at once: measuring a bad count fully would cost more than it tells.
+ABANDON = 1.4
+#: Steps measured before a candidate can be abandoned.
+ABANDON_AFTER = 2
 
 
 def candidate_threads(cores: int) -> list[int]:
@@ -47,11 +52,23 @@ class ThreadTuner:
         self.current = self.candidates[0]
         self._start_probe()
 
-    def _start_probe(self) -> None:
-        # The current count is measured first, so exploring starts without a switch.
+    def _start_probe(self, known: list[float] | None = None) -> int | None:
+        """Measure the candidates; return a count to switch to at once, if any.
+
+        ``known`` are recent steps of the current count (a slowdown was just seen
+        on them): it needs no new measuring, and the probe starts on the others.
+        Otherwise the current count is measured first, so a probe starts without
+        a switch.
+        """
         self._first = self.current
-        self._probe = [self.current] + [c for c in self.candidates if c != self.current]
-        self._times = {c: [] for c in self._probe}
+        others = [c for c in self.candidates if c != self.current]
+        self._times = {c: [] for c in [self.current, *others]}
+        if known and others:
+            self._times[self.current] = list(known)
+            self._probe = others
+            return self._switch(others[0])
+        self._probe = [self.current, *others]
+        return None
 
     @property
     def exploring(self) -> bool:
@@ -64,7 +81,7 @@ class ThreadTuner:
         if self._probe:
             times = self._times[self.current]
             times.append(seconds)
-            if len(times) < PROBE_TOKENS:
+            if len(times) < PROBE_TOKENS and not self._hopeless(times):
                 return None
             self._probe.pop(0)
             if self._probe:
@@ -78,12 +95,21 @@ class ThreadTuner:
             len(self._recent) == PROBE_TOKENS
             and statistics.median(self._recent) > self._chosen_step * SLOWDOWN
         )
-        if self._held >= HOLD_TOKENS or slowed:
-            self._start_probe()
+        if slowed:
+            return self._start_probe(known=self._recent)
+        if self._held >= HOLD_TOKENS:
+            return self._start_probe()
         return None
 
+    def _hopeless(self, times: list[float]) -> bool:
+        """Whether the candidate being measured is already clearly slower than the best."""
+        done = [statistics.median(t) for c, t in self._times.items() if t and c != self.current]
+        if len(times) < ABANDON_AFTER or not done:
+            return False
+        return statistics.median(times) > min(done) * ABANDON
+
     def _decide(self) -> int | None:
-        medians = {c: statistics.median(t) for c, t in self._times.items()}
+        medians = {c: statistics.median(t) for c, t in self._times.items() if t}
         first = self._first
         best = min(medians, key=lambda c: medians[c])
         # Prefer the count measured first (no switch) unless another is clearly faster.

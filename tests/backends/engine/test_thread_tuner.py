@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from s1desk.backends.thread_tuner import (
+    ABANDON_AFTER,
     HOLD_TOKENS,
     PROBE_TOKENS,
     ThreadTuner,
@@ -50,6 +51,27 @@ def test_a_slowdown_triggers_a_new_look_before_the_hold_ends() -> None:
     assert tuner.current == 2
     # Another program starts: 2 threads become slow; within a probe or two the tuner moves.
     used = run(tuner, {2: 0.133, 1: 0.080}, 4 * PROBE_TOKENS)
+    assert used[-1] == 1
+
+
+def test_a_hopeless_candidate_costs_only_a_few_steps() -> None:
+    # Beside a busy program 2 threads were 6x slower than 1 here; probing them fully
+    # would cost more than any gain.
+    tuner = ThreadTuner([2, 1])
+    tuner.current = 1
+    tuner._start_probe()
+    used = run(tuner, {2: 0.600, 1: 0.080}, PROBE_TOKENS + 10)
+    assert used.count(2) == ABANDON_AFTER
+    assert used[-1] == 1
+
+
+def test_a_slowdown_probes_only_the_other_count() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.040, 1: 0.083}, 2 * PROBE_TOKENS)
+    assert tuner.current == 2
+    used = run(tuner, {2: 0.400, 1: 0.080}, PROBE_TOKENS + PROBE_TOKENS + 2)
+    # Slow steps until the slowdown is seen, then 1 thread is measured (not 2 again).
+    assert used.count(2) <= PROBE_TOKENS
     assert used[-1] == 1
 
 
