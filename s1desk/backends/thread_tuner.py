@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 
 #: Tokens measured per candidate when exploring.
 PROBE_TOKENS = 8
-#: Tokens decoded on the chosen count before exploring again.
-HOLD_TOKENS = 256
+#: Tokens decoded on the chosen count before exploring again: the first wait, doubled
+#: after every probe that keeps the count (up to the last), so a machine that turns quiet
+#: again is noticed soon and a steady one is probed rarely.
+HOLD_TOKENS = 64
+MAX_HOLD_TOKENS = 1024
 #: A candidate must be this much faster to replace the current one.
 MARGIN = 0.05
 #: Explore at once when steps get this much slower than when the choice was made.
@@ -45,6 +48,7 @@ class ThreadTuner:
     _chosen_step: float = 0.0
     _recent: list[float] = field(default_factory=list)
     _first: int = 0
+    _hold: int = HOLD_TOKENS
 
     def __post_init__(self) -> None:
         if not self.candidates:
@@ -97,16 +101,20 @@ class ThreadTuner:
         )
         if slowed:
             return self._start_probe(known=self._recent)
-        if self._held >= HOLD_TOKENS:
+        if self._held >= self._hold:
             return self._start_probe()
         return None
 
     def _hopeless(self, times: list[float]) -> bool:
-        """Whether the candidate being measured is already clearly slower than the best."""
+        """Whether the candidate being measured is already clearly slower than the best:
+        twice as slow after one step, or 1.4 times after two."""
         done = [statistics.median(t) for c, t in self._times.items() if t and c != self.current]
-        if len(times) < ABANDON_AFTER or not done:
+        if not done:
             return False
-        return statistics.median(times) > min(done) * ABANDON
+        best = min(done)
+        if len(times) == 1:
+            return times[0] > best * 2
+        return len(times) >= ABANDON_AFTER and statistics.median(times) > best * ABANDON
 
     def _decide(self) -> int | None:
         medians = {c: statistics.median(t) for c, t in self._times.items() if t}
@@ -117,6 +125,7 @@ class ThreadTuner:
         self._chosen_step = medians[keep]
         self._held = 0
         self._recent = []
+        self._hold = min(self._hold * 2, MAX_HOLD_TOKENS) if keep == first else HOLD_TOKENS
         return self._switch(keep)
 
     def _switch(self, threads: int) -> int | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from s1desk.backends.thread_tuner import (
-    ABANDON_AFTER,
     HOLD_TOKENS,
     PROBE_TOKENS,
     ThreadTuner,
@@ -61,7 +60,7 @@ def test_a_hopeless_candidate_costs_only_a_few_steps() -> None:
     tuner.current = 1
     tuner._start_probe()
     used = run(tuner, {2: 0.600, 1: 0.080}, PROBE_TOKENS + 10)
-    assert used.count(2) == ABANDON_AFTER
+    assert used.count(2) == 1, "six times slower: dropped after one step"
     assert used[-1] == 1
 
 
@@ -73,6 +72,23 @@ def test_a_slowdown_probes_only_the_other_count() -> None:
     # Slow steps until the slowdown is seen, then 1 thread is measured (not 2 again).
     assert used.count(2) <= PROBE_TOKENS
     assert used[-1] == 1
+
+
+def test_a_steady_machine_is_probed_less_and_less() -> None:
+    tuner = ThreadTuner([2, 1])
+    used = run(tuner, {2: 0.133, 1: 0.080}, 4000)
+    # The first probe measures 2 threads fully; later ones, after 64, 128, 256, 512, 1024
+    # and 1,024 tokens, drop them after two steps (1.66x slower).
+    assert used.count(2) <= PROBE_TOKENS + 2 * 7
+    assert tuner.current == 1
+
+
+def test_a_machine_that_turns_quiet_is_noticed_within_the_first_hold() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.133, 1: 0.080}, 2 * PROBE_TOKENS)
+    assert tuner.current == 1
+    used = run(tuner, {2: 0.040, 1: 0.083}, HOLD_TOKENS + 3 * PROBE_TOKENS)
+    assert used[-1] == 2
 
 
 def test_noise_within_the_margin_does_not_switch() -> None:
