@@ -41,8 +41,9 @@ from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger(__name__)
 
-#: How long a cancelled request may take to end before its engine is stopped.
-CANCEL_GRACE_S = 2.0
+#: How long a cancelled request may go without a word from its engine before the engine is
+#: stopped (one token can take seconds on a machine busy with other work).
+CANCEL_GRACE_S = 5.0
 #: How long a shutdown may take before the engine is killed.
 SHUTDOWN_GRACE_S = 5.0
 #: How often a waiting stream looks at its cancel token.
