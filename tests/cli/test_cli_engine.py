@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -15,25 +13,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+from support.gguf_edit import with_block_count
+
 pytestmark = pytest.mark.model
-
-
-def _with_block_count(model_path: Path, tmp_path: Path, value: int) -> Path:
-    copy = tmp_path / f"blocks-{value}.gguf"
-    shutil.copyfile(model_path, copy)
-    key = b"qwen2.block_count"
-    with copy.open("r+b") as fh:
-        head = fh.read(1 << 20)
-        at = head.index(key) + len(key)
-        fh.seek(at + 4)
-        fh.write(struct.pack("<I", value))
-    return copy
 
 
 def test_a_gguf_that_makes_llama_cpp_abort_is_one_clear_line(
     model_path: Path, tmp_path: Path
 ) -> None:
-    bad = _with_block_count(model_path, tmp_path, 0)
+    bad = with_block_count(model_path, tmp_path, 0)
     result = subprocess.run(
         [sys.executable, "-m", "s1desk", "ask", "hi", "--model", str(bad), "--ctx", "512"],
         capture_output=True,

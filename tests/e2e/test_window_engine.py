@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,10 @@ from s1desk.settings import AppSettings, save_settings
 from s1desk.store import MessageStatus
 from s1desk.thinking.policy import BudgetPolicy
 from s1desk.ui.window.main_window import MainWindow
+from support.gguf_edit import with_block_count
 from support.qt import Windows, until
 
 pytestmark = pytest.mark.model
-
-
-def _with_block_count(model_path: Path, tmp_path: Path, value: int) -> Path:
-    """A copy of the test model whose header says it has ``value`` layers."""
-    copy = tmp_path / f"blocks-{value}.gguf"
-    shutil.copyfile(model_path, copy)
-    key = b"qwen2.block_count"
-    with copy.open("r+b") as fh:
-        head = fh.read(1 << 20)
-        at = head.index(key) + len(key)
-        (kind,) = struct.unpack_from("<I", head, at)
-        assert kind == 4, "block_count is a uint32 in this file"
-        fh.seek(at + 4)
-        fh.write(struct.pack("<I", value))
-    return copy
 
 
 def _closed(backend: LocalBackend) -> bool:
@@ -107,7 +92,7 @@ def test_an_engine_killed_mid_thinking_leaves_the_window_answering(
 def test_a_gguf_that_aborts_llama_cpp_is_an_error_in_the_window(
     windows: Windows, arun: Callable[..., Any], model_path: Path, tmp_path: Path
 ) -> None:
-    bad = _with_block_count(model_path, tmp_path, 0)
+    bad = with_block_count(model_path, tmp_path, 0)
     save_settings(AppSettings(context_size=1024))
     w = windows.make()
     w.open_model_file(bad)

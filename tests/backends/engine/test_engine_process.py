@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import struct
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from s1desk.events import ErrorEvent, StreamEvent, ThinkingText
 from s1desk.thinking.machine import FinishReason
 from s1desk.thinking.policy import BudgetPolicy
 from support.events import Transcript
+from support.gguf_edit import with_block_count
 
 pytestmark = pytest.mark.model
 
@@ -87,26 +86,11 @@ async def _collect(backend: LocalBackend, request: GenerationRequest) -> list[St
     return [e async for e in backend.stream(request)]
 
 
-def _with_block_count(model_path: Path, tmp_path: Path, value: int) -> Path:
-    """A copy of the test model whose header says it has ``value`` layers."""
-    copy = tmp_path / f"blocks-{value}.gguf"
-    shutil.copyfile(model_path, copy)
-    key = b"qwen2.block_count"
-    with copy.open("r+b") as fh:
-        head = fh.read(1 << 20)
-        at = head.index(key) + len(key)
-        (kind,) = struct.unpack_from("<I", head, at)
-        assert kind == 4, "block_count is a uint32 in this file"
-        fh.seek(at + 4)
-        fh.write(struct.pack("<I", value))
-    return copy
-
-
 @pytest.mark.parametrize("blocks", [0, 1000])
 def test_a_gguf_that_makes_llama_cpp_abort_gives_a_clear_error(
     runner: asyncio.Runner, model_path: Path, tmp_path: Path, blocks: int
 ) -> None:
-    bad = _with_block_count(model_path, tmp_path, blocks)
+    bad = with_block_count(model_path, tmp_path, blocks)
     safe = SafeMode(tmp_path / "engine.json")
     with pytest.raises(ModelLoadError) as caught:
         runner.run(LocalBackend.load(LocalModelConfig(path=bad, n_ctx=512), safe_mode=safe))
