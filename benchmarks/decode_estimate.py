@@ -12,37 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
+
+from _engine_rate import engine_rate
 
 from _common import median, model_path, report
-from s1desk.backends.base import GenerationRequest
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
-from s1desk.events import ThinkingText
 from s1desk.models import speed
 from s1desk.models.architecture import Architecture
 from s1desk.models.bandwidth import Bandwidth, measure_ram_bandwidth
 from s1desk.models.fit import Fit, Verdict, estimate_memory
 from s1desk.models.gguf import read_gguf
-from s1desk.thinking.policy import BudgetPolicy
-
-QUESTION = "Count from 1 to 400, separated by commas."
-
-
-def decode_rate(backend: LocalBackend, runner: asyncio.Runner, n: int) -> float:
-    request = GenerationRequest(
-        question=QUESTION,
-        policy=BudgetPolicy(max_thinking=n, min_thinking=n, max_waits=50, max_answer=1),
-    )
-
-    async def go() -> float:
-        stamps: list[float] = []
-        async for event in backend.stream(request):
-            if isinstance(event, ThinkingText):
-                stamps.append(time.perf_counter())
-        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
-
-    return runner.run(go())
 
 
 def main() -> None:
@@ -61,7 +41,7 @@ def main() -> None:
         backend = runner.run(LocalBackend.load(LocalModelConfig(path=path, n_ctx=n_ctx)))
         for _ in range(args.rounds):
             bandwidths.append(measure_ram_bandwidth())
-            rates.append(decode_rate(backend, runner, args.tokens))
+            rates.append(engine_rate(backend, runner, args.tokens))
         runner.run(backend.aclose())
     saved = speed.CPU_EFFICIENCY
     speed.CPU_EFFICIENCY = 1.0

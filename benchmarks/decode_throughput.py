@@ -30,37 +30,13 @@ import time
 from collections.abc import Callable
 
 import llama_cpp
+from _engine_rate import QUESTION, engine_rate, rate
 
 from _common import median, model_path, parse_args, report
-from s1desk.backends.base import GenerationRequest
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig
-from s1desk.events import ThinkingText
 from s1desk.thinking.format import THINK_OPEN, render_prompt, render_prompt_parts
-from s1desk.thinking.policy import BudgetPolicy
-
-QUESTION = "Count from 1 to 400, separated by commas."
-
-
-def rate(stamps: list[float]) -> float:
-    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
-
-
-def ours(backend: LocalBackend, runner: asyncio.Runner, n: int) -> float:
-    request = GenerationRequest(
-        question=QUESTION,
-        policy=BudgetPolicy(max_thinking=n, min_thinking=n, max_waits=50, max_answer=1),
-    )
-
-    async def go() -> float:
-        stamps: list[float] = []
-        async for event in backend.stream(request):
-            if isinstance(event, ThinkingText):
-                stamps.append(time.perf_counter())
-        return rate(stamps)
-
-    return runner.run(go())
 
 
 def create_completion(session: LlamaSession, prompt: str, n: int) -> float:
@@ -108,7 +84,7 @@ def main() -> None:
             THINK_OPEN
         )
         sides: dict[str, Callable[[], float]] = {
-            "ours": lambda: ours(backend, runner, args.tokens),
+            "ours": lambda: engine_rate(backend, runner, args.tokens),
             "create_completion": lambda: create_completion(session, prompt, args.tokens),
             "decode_only": lambda: decode_only(session, tokens, args.tokens),
         }

@@ -27,38 +27,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import llama_cpp
+from _engine_rate import QUESTION, engine_rate, rate
 
 from _common import median, model_path, parse_args, report
-from s1desk.backends.base import GenerationRequest
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
 from s1desk.backends.local_config import LocalModelConfig, usable_cores
-from s1desk.events import ThinkingText
 from s1desk.thinking.format import THINK_OPEN, render_prompt_parts
-from s1desk.thinking.policy import BudgetPolicy
-
-QUESTION = "Count from 1 to 400, separated by commas."
-
-
-def rate(stamps: list[float]) -> float:
-    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
-
-
-def ours(backend: LocalBackend, runner: asyncio.Runner, n: int) -> float:
-    request = GenerationRequest(
-        question=QUESTION,
-        policy=BudgetPolicy(max_thinking=n, min_thinking=n, max_waits=50, max_answer=1),
-    )
-
-    async def go() -> float:
-        stamps = [
-            time.perf_counter()
-            async for e in backend.stream(request)
-            if isinstance(e, ThinkingText)
-        ]
-        return rate(stamps)
-
-    return runner.run(go())
 
 
 def bare(session: LlamaSession, prompt: list[int], threads: int, n: int) -> float:
@@ -109,7 +84,7 @@ def main() -> None:
         )
         for condition in ("quiet", "busy"):
             sides: dict[str, Callable[[], float]] = {
-                "ours_default": lambda: ours(backend, runner, args.tokens)
+                "ours_default": lambda: engine_rate(backend, runner, args.tokens)
             }
             for c in counts:
                 sides[f"bare_{c}_threads"] = lambda c=c: bare(session, prompt, c, args.tokens)  # type: ignore[misc]
