@@ -200,7 +200,7 @@ class EngineProcess:
                     waited += _POLL_S
                     if waited >= CANCEL_GRACE_S:
                         log.warning("engine did not stop in %.1f s; ending it", CANCEL_GRACE_S)
-                        self.kill()
+                        await self._end()
                         return Exited(None)
 
     async def generate(
@@ -292,6 +292,18 @@ class EngineProcess:
                 isinstance(reply, Finished) and reply.request_id == rid
             ):
                 return
+
+    async def _end(self) -> None:
+        """Kill the engine for a Stop it did not answer, and wait until it is gone.
+
+        Its exit is then known (the next request starts a fresh engine) and what it
+        left in the queue, its own end included, is dropped: this was a stop, not a
+        crash to report.
+        """
+        self.kill()
+        await self._ended.wait()
+        while not self._replies.empty():
+            self._replies.get_nowait()
 
     def kill(self) -> None:
         """End the process at once (its memory goes back to the system)."""

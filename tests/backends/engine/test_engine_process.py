@@ -200,3 +200,28 @@ def test_errors_are_events_not_exceptions(runner: asyncio.Runner, backend: Local
     t = Transcript(runner.run(_collect(backend, too_long)))
     assert isinstance(t.events[-1], ErrorEvent)
     assert "context" in t.error.message
+
+
+def test_an_engine_that_does_not_answer_a_stop_is_ended_and_the_next_question_works(
+    runner: asyncio.Runner, backend: LocalBackend
+) -> None:
+    """A frozen engine (SIGSTOP: a GPU kernel that cannot be aborted looks the same)."""
+
+    async def go() -> list[StreamEvent]:
+        cancel = CancelToken()
+        events: list[StreamEvent] = []
+        async for event in backend.stream(LONG, cancel):
+            events.append(event)
+            if isinstance(event, ThinkingText) and not cancel.cancelled:
+                pid = backend.engine.pid
+                assert pid is not None
+                os.kill(pid, signal.SIGSTOP)
+                cancel.cancel()
+        return events
+
+    start = time.perf_counter()
+    t = Transcript(runner.run(go()))
+    assert t.done.reason is FinishReason.CANCELLED, "a stop, not a crash"
+    assert time.perf_counter() - start < 30
+    after = Transcript(runner.run(_collect(backend, SHORT)))
+    assert after.done.reason is FinishReason.STOP
