@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "tests"))
 
+from s1desk.models.hardware import detect_gpus  # noqa: E402
 from support.testmodel import test_model_path  # noqa: E402
 
 T = TypeVar("T")
@@ -28,8 +29,14 @@ _LOAD_AT_START = os.getloadavg()
 _RUN: dict[str, str | None] = {"label": None, "note": None}
 
 
+#: Names another GGUF to measure instead of the test model (e.g. on a GPU machine that
+#: cannot build the test model from its packages).
+MODEL_ENV = "S1DESK_BENCH_MODEL"
+
+
 def model_path() -> Path:
-    return test_model_path()
+    other = os.environ.get(MODEL_ENV)
+    return Path(other) if other else test_model_path()
 
 
 def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -64,6 +71,8 @@ def machine() -> dict[str, Any]:
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "os": platform.platform(),
         "python": platform.python_version(),
+        "gpus": [f"{g.name} ({g.total / 2**30:.0f} GiB)" for g in detect_gpus()[0]],
+        **({"model": Path(os.environ[MODEL_ENV]).name} if os.environ.get(MODEL_ENV) else {}),
     }
 
 

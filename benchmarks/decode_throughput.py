@@ -105,6 +105,7 @@ def main() -> None:
             "engine_threads": "adaptive" if args.threads is None else args.threads,
             "baseline_threads": bare_config.n_threads,
             "extra_buffers": loaded.extra_buffers,
+            "gpu_layers": loaded.gpu_layers,
             "tokens_per_second": {k: round(v, 2) for k, v in m.items()},
             "all_rounds": {k: [round(x, 2) for x in v] for k, v in results.items()},
             "ratio_vs_create_completion": round(m["ours"] / m["create_completion"], 3),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
 
 from s1desk.backends.base import GenerationRequest
@@ -93,7 +94,7 @@ class LocalBackend:
 
     async def stream(
         self, request: GenerationRequest, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         async with self._lock:
             engine = self.engine
             if not engine.alive:
@@ -102,8 +103,11 @@ class LocalBackend:
                 except S1DeskError as exc:
                     yield ErrorEvent(message=str(exc), kind=type(exc).__name__)
                     return
-            async for event in engine.generate(request, cancel):
-                yield event
+            # Closed here, under the lock: a consumer that leaves early has the engine
+            # stopped before the next request may start.
+            async with contextlib.aclosing(engine.generate(request, cancel)) as events:
+                async for event in events:
+                    yield event
             exited = engine.exited
             if (
                 exited is not None
@@ -117,7 +121,7 @@ class LocalBackend:
         request: GenerationRequest,
         samplers: Sequence[SamplerSettings],
         cancel: CancelToken | None = None,
-    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+    ) -> AsyncGenerator[tuple[int, StreamEvent], None]:
         """Run ``request`` once per sampler; yield ``(sample, event)`` (the lab's SampleStreamer).
 
         Up to :attr:`together` samples run as one batch in the engine, sharing the
@@ -135,8 +139,9 @@ class LocalBackend:
                     yield start + i, Done(reason=FinishReason.CANCELLED)
             elif len(group) == 1:
                 single = dataclasses.replace(request, sampler=group[0])
-                async for event in self.stream(single, token):
-                    yield start, event
+                async with contextlib.aclosing(self.stream(single, token)) as events:
+                    async for event in events:
+                        yield start, event
             else:
                 async with self._lock:
                     engine = self.engine
@@ -147,10 +152,10 @@ class LocalBackend:
                             for i in range(len(group)):
                                 yield start + i, ErrorEvent(str(exc), type(exc).__name__)
                             continue
-                    async for i, event in engine.generate_samples(
-                        request, group, token, fit=not self.together
-                    ):
-                        yield start + i, event
+                    samples = engine.generate_samples(request, group, token, fit=not self.together)
+                    async with contextlib.aclosing(samples) as events:
+                        async for i, event in events:
+                            yield start + i, event
 
     async def _restart(self) -> EngineProcess:
         old = self.engine

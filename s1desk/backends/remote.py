@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 
 import httpx
@@ -25,9 +25,6 @@ from s1desk.thinking.formats import FormatName, ThinkingFormat, format_name, thi
 from s1desk.thinking.machine import FinishReason
 
 log = logging.getLogger(__name__)
-
-#: How often a waiting stream looks at its :class:`CancelToken`.
-CANCEL_POLL_S = 0.02
 
 
 class RemoteBackend:
@@ -138,23 +135,21 @@ class RemoteBackend:
                 self._previous_prompt,
             )
             task = asyncio.create_task(_drive(generation, queue, token))
-            watcher = asyncio.create_task(_watch(token, task))
+            withdraw = _cancel_on(token, task)
             finished = False
             try:
                 while (event := await queue.get()) is not None:
                     if token.cancelled and not task.done():
-                        task.cancel()  # do not wait for the watcher's next look
+                        task.cancel()  # set on this thread: stop before the next event
                     yield event
                 finished = True
             finally:
-                watcher.cancel()
+                withdraw()
                 if not finished:
                     token.cancel()
                     task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.shield(task)
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
                 if generation.prompt_ids:
                     self._previous_prompt = generation.prompt_ids
 
@@ -182,11 +177,16 @@ def thinking_format_of(detection: Detection) -> ThinkingFormat:
     return thinking_format(detection.format)
 
 
-async def _watch(cancel: CancelToken, task: asyncio.Task[None]) -> None:
-    """Cancel ``task`` (and so its HTTP request) soon after ``cancel`` is set."""
-    while not cancel.cancelled:
-        await asyncio.sleep(CANCEL_POLL_S)
-    task.cancel()
+def _cancel_on(cancel: CancelToken, task: asyncio.Task[None]) -> Callable[[], None]:
+    """Cancel ``task`` (and so its HTTP request) as soon as ``cancel`` is set, from
+    whichever thread sets it; returns the function that withdraws this."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed first
+            loop.call_soon_threadsafe(task.cancel)
+
+    return cancel.on_cancel(stop)
 
 
 async def _drive(

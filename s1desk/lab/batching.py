@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol, runtime_checkable
 
 from s1desk.backends.base import GenerationRequest
@@ -28,6 +28,6 @@ class SampleStreamer(Protocol):
         request: GenerationRequest,
         samplers: Sequence[SamplerSettings],
         cancel: CancelToken | None = None,
-    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+    ) -> AsyncGenerator[tuple[int, StreamEvent], None]:
         """Run ``len(samplers)`` sequences of ``request``; yield ``(sequence, event)``."""
         ...

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from s1desk.backends.base import Backend, GenerationRequest
@@ -66,18 +67,19 @@ async def generate_samples(
     request: GenerationRequest,
     samplers: Sequence[SamplerSettings],
     cancel: CancelToken | None = None,
-) -> AsyncIterator[tuple[int, Generation]]:
+) -> AsyncGenerator[tuple[int, Generation], None]:
     """Run the samples together; yield each one's result as soon as it ends."""
     started = time.monotonic()
     messages = [AssistantMessage(request.policy) for _ in samplers]
     pending = set(range(len(samplers)))
-    async for index, event in backend.stream_samples(request, samplers, cancel):
-        if index not in pending:
-            continue
-        messages[index].apply(event)
-        if messages[index].finished:
-            pending.discard(index)
-            yield index, _result(messages[index], started)
+    async with contextlib.aclosing(backend.stream_samples(request, samplers, cancel)) as events:
+        async for index, event in events:
+            if index not in pending:
+                continue
+            messages[index].apply(event)
+            if messages[index].finished:
+                pending.discard(index)
+                yield index, _result(messages[index], started)
     for index in sorted(pending):
         yield index, _result(messages[index], started)
 

@@ -9,13 +9,14 @@ run's end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ class RecordedRun:
         self.run_id: int | None = None
         self.spec = run_spec(source, plan, backend.model or backend.name)
 
-    async def events(self, cancel: CancelToken | None = None) -> AsyncIterator[LabEvent]:
+    async def events(self, cancel: CancelToken | None = None) -> AsyncGenerator[LabEvent, None]:
         cancel = cancel or CancelToken()
         journal = Journal.open(self.directory, self.spec, resume=False)
         try:
@@ -145,11 +146,12 @@ class RecordedRun:
                 self.source.questions, self.plan, [self.backend], journal, sinks=[self._add]
             )
             finished: RunFinished | None = None
-            async for event in run.events(cancel):
-                if isinstance(event, RunFinished):
-                    finished = event
-                else:
-                    yield event
+            async with contextlib.aclosing(run.events(cancel)) as events:
+                async for event in events:
+                    if isinstance(event, RunFinished):
+                        finished = event
+                    else:
+                        yield event
             assert finished is not None
             await self._write(run.items(), finished)
             finished = RunFinished(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from s1desk.backends.base import Backend
@@ -112,7 +113,7 @@ class EvalRun:
         wanted = set(self._wanted())
         return tuple(item for key, item in self.journal.items.items() if key in wanted)
 
-    async def events(self, cancel: CancelToken | None = None) -> AsyncIterator[LabEvent]:
+    async def events(self, cancel: CancelToken | None = None) -> AsyncGenerator[LabEvent, None]:
         """Run what is left, yielding each finished item and the progress; then ``RunFinished``."""
         cancel = cancel or CancelToken()
         queue: asyncio.Queue[Unit] = asyncio.Queue()
@@ -195,8 +196,10 @@ class EvalRun:
         request = self.plan.request(unit.question, unit.budget, unit.samples[0])
         if len(unit.samples) > 1 and isinstance(backend, SampleStreamer):
             samplers = [self.plan.sampler(s) for s in unit.samples]
-            async for position, generation in generate_samples(backend, request, samplers, cancel):
-                yield unit.samples[position], generation
+            results = generate_samples(backend, request, samplers, cancel)
+            async with contextlib.aclosing(results) as each:
+                async for position, generation in each:
+                    yield unit.samples[position], generation
             return
         for sample in unit.samples:
             sampled = with_sampler(request, self.plan.sampler(sample))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ class BatchedReplay(ScriptedBackend):
         request: GenerationRequest,
         samplers: Sequence[SamplerSettings],
         cancel: CancelToken | None = None,
-    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+    ) -> AsyncGenerator[tuple[int, StreamEvent], None]:
         self.batches.append(len(samplers))
         scripts = [reply(GenerationRequest(request.question, sampler=s)) for s in samplers]
         for step in range(max(len(s) for s in scripts)):

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from s1desk.backends.engine.messages import (
     SampleEvent,
     Shutdown,
 )
-from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
+from s1desk.backends.engine.wire import FrameReader, WireClosedError, write_frame
 from s1desk.backends.local_config import LocalModelConfig
 from s1desk.errors import BackendClosedError, ModelLoadError
 from s1desk.events import Done, ErrorEvent, StreamEvent
@@ -46,10 +46,15 @@ log = logging.getLogger(__name__)
 CANCEL_GRACE_S = 5.0
 #: How long a shutdown may take before the engine is killed.
 SHUTDOWN_GRACE_S = 5.0
-#: How often a waiting stream looks at its cancel token.
-_POLL_S = 0.02
 #: Lines of the engine's output kept to explain how it ended.
 _OUTPUT_LINES = 40
+
+
+class _Wake:
+    """Put in the reply queue to wake a waiting stream: its cancel token was set."""
+
+
+_WAKE = _Wake()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,7 @@ class EngineProcess:
         self.loaded: Loaded | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._write_fd = -1
-        self._replies: asyncio.Queue[Reply | Exited] = asyncio.Queue()
+        self._replies: asyncio.Queue[Reply | Exited | _Wake] = asyncio.Queue()
         self._output: collections.deque[str] = collections.deque(maxlen=_OUTPUT_LINES)
         self._threads: list[threading.Thread] = []
         self._ids = itertools.count(1)
@@ -133,7 +138,8 @@ class EngineProcess:
         self._spawn_thread(self._read_replies, loop, rep_r, name="s1desk-engine-replies")
         self._spawn_thread(self._read_output, name="s1desk-engine-output")
         self._send(Load(self.config))
-        reply = await self._replies.get()
+        while isinstance(reply := await self._replies.get(), _Wake):
+            pass
         if isinstance(reply, Loaded):
             self.loaded = reply
             return reply
@@ -151,9 +157,9 @@ class EngineProcess:
 
     def _read_replies(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
         try:
+            reader = FrameReader(fd)
             while True:
-                reply = read_frame(fd)
-                loop.call_soon_threadsafe(self._replies.put_nowait, reply)
+                loop.call_soon_threadsafe(self._deliver, reader.read())
         except WireClosedError:
             pass
         finally:
@@ -162,6 +168,10 @@ class EngineProcess:
             code = proc.wait() if proc is not None else None
             with contextlib.suppress(RuntimeError):  # the loop closed first
                 loop.call_soon_threadsafe(self._on_exit, Exited(code))
+
+    def _deliver(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self._replies.put_nowait(reply)
 
     def _on_exit(self, exited: Exited) -> None:
         if self.exited is None:
@@ -186,26 +196,41 @@ class EngineProcess:
         with contextlib.suppress(WireClosedError):  # the reader sees the process end
             write_frame(self._write_fd, command)
 
+    def _wake_on(self, cancel: CancelToken) -> Callable[[], None]:
+        """Wake the waiting stream when ``cancel`` is set (from any thread); returns the
+        function that withdraws the wake-up."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed first
+                loop.call_soon_threadsafe(self._replies.put_nowait, _WAKE)
+
+        return cancel.on_cancel(wake)
+
     async def _next(self, cancel: CancelToken, rid: int, sent_cancel: list[bool]) -> Reply | Exited:
-        """The next reply, sending Cancel when ``cancel`` is set; stops a stuck engine."""
-        waited = 0.0
+        """The next reply, sending Cancel when ``cancel`` is set; stops a stuck engine.
+
+        Nothing polls: the reply reader and the cancel token both wake this wait.
+        """
         while True:
             if cancel.cancelled and not sent_cancel[0]:
                 sent_cancel[0] = True
                 self._send(Cancel(rid))
-            try:
-                return await asyncio.wait_for(self._replies.get(), _POLL_S)
-            except TimeoutError:
-                if sent_cancel[0]:
-                    waited += _POLL_S
-                    if waited >= CANCEL_GRACE_S:
-                        log.warning("engine did not stop in %.1f s; ending it", CANCEL_GRACE_S)
-                        await self._end()
-                        return Exited(None)
+            if not sent_cancel[0]:
+                reply = await self._replies.get()
+            else:
+                try:
+                    reply = await asyncio.wait_for(self._replies.get(), CANCEL_GRACE_S)
+                except TimeoutError:
+                    log.warning("engine did not stop in %.1f s; ending it", CANCEL_GRACE_S)
+                    await self._end()
+                    return Exited(None)
+            if not isinstance(reply, _Wake):
+                return reply
 
     async def generate(
         self, request: GenerationRequest, cancel: CancelToken | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Run ``request``; a crash ends the stream with an :class:`ErrorEvent`."""
         if not self.alive:
             raise BackendClosedError("The llama.cpp engine is not running.")
@@ -214,6 +239,7 @@ class EngineProcess:
         sent_cancel = [False]
         finished = False
         self._send(Generate(rid, request))
+        withdraw = self._wake_on(token)
         try:
             while True:
                 reply = await self._next(token, rid, sent_cancel)
@@ -236,6 +262,7 @@ class EngineProcess:
             if not finished:
                 token.cancel()
                 await self._drain(token, rid, sent_cancel)
+            withdraw()
 
     async def generate_samples(
         self,
@@ -244,7 +271,7 @@ class EngineProcess:
         cancel: CancelToken | None = None,
         *,
         fit: bool = False,
-    ) -> AsyncIterator[tuple[int, StreamEvent]]:
+    ) -> AsyncGenerator[tuple[int, StreamEvent], None]:
         """Run ``request`` once per sampler, decoded together; yield ``(sample, event)``.
 
         With ``fit``, samples too many for the context run in groups that fit;
@@ -260,6 +287,7 @@ class EngineProcess:
         finished = False
         unfinished = set(range(len(samplers)))
         self._send(GenerateSamples(rid, request, tuple(samplers), fit))
+        withdraw = self._wake_on(token)
         try:
             while True:
                 reply = await self._next(token, rid, sent_cancel)
@@ -283,6 +311,7 @@ class EngineProcess:
             if not finished:
                 token.cancel()
                 await self._drain(token, rid, sent_cancel)
+            withdraw()
 
     async def _drain(self, cancel: CancelToken, rid: int, sent_cancel: list[bool]) -> None:
         """After the consumer left early: cancel and wait until the engine is free again."""

@@ -48,6 +48,44 @@ def _read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
+class FrameReader:
+    """Reads frames from a pipe, all that have arrived with each read: a reader that
+    falls behind catches up in one wake-up instead of one per frame."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+
+    def read(self) -> list[Any]:
+        """Every complete frame, waiting for one if none is; raises
+        :class:`WireClosedError` at the end of the stream."""
+        while not (frames := self._complete()):
+            try:
+                chunk = os.read(self._fd, 1 << 20)
+            except OSError as exc:
+                raise WireClosedError(str(exc)) from exc
+            if not chunk:
+                raise WireClosedError("end of stream")
+            self._buffer += chunk
+        return frames
+
+    def _complete(self) -> list[Any]:
+        buffer = self._buffer
+        frames: list[Any] = []
+        at = 0
+        while len(buffer) - at >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer, at)
+            if size > MAX_FRAME:
+                raise WireClosedError(f"a frame of {size:,} bytes")
+            end = at + _HEADER.size + size
+            if len(buffer) < end:
+                break
+            frames.append(pickle.loads(buffer[at + _HEADER.size : end]))
+            at = end
+        del buffer[:at]
+        return frames
+
+
 def read_frame(fd: int) -> Any:
     """Receive one value; raises :class:`WireClosedError` at the end of the stream."""
     (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
