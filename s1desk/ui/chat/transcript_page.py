@@ -63,7 +63,8 @@ body { font: 15px/1.55 system-ui, "Segoe UI", "Noto Sans", "DejaVu Sans", sans-s
 .meta { font-size: 12px; color: var(--muted); margin-top: 6px; }
 .meta .tools { display: none; }
 .versions { margin-left: 10px; white-space: nowrap; }
-.tools .versions a { margin: 0 2px; padding: 0 3px; }
+.versions .count { color: var(--fg); font-variant-numeric: tabular-nums; }
+.tools .versions a { margin: 0 2px; padding: 0 4px; font-size: 15px; color: var(--fg); }
 .tools .versions a.disabled { opacity: 0.35; cursor: default; text-decoration: none; }
 .tools .versions a.disabled:hover { color: var(--muted); }
 body.busy .versions { display: none; }
