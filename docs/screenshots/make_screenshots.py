@@ -1,7 +1,8 @@
 """Screenshots of the real window (offscreen), fed by a replayed s1-style reply.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py [light|dark]
-or, with a real model under Xvfb: xvfb-run -s "-screen 0 1400x900x24" \
+(``versions``: only the answer-versions shot), or, with a real model under Xvfb:
+xvfb-run -s "-screen 0 1400x900x24" \
 .venv/bin/python docs/screenshots/make_screenshots.py real MODEL.gguf
 """
 
@@ -60,18 +61,29 @@ ANSWER = (
 )
 
 
+SHORT_THINKING = (
+    "360 = 2^3 · 3^2 · 5, so the count of divisors is (3+1)(2+1)(1+1) = 24.\n\n"
+    "Check with the pairs d · (360/d): 1·360, 2·180, 3·120, 4·90, 5·72, 6·60, 8·45, 9·40, "
+    "10·36, 12·30, 15·24, 18·20 — twelve pairs, 24 divisors."
+)
+SHORT_ANSWER = "**24.** The divisors pair up as $d \\cdot (360/d)$: twelve pairs."
+
+
 def _tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S+|\s+", text)
 
 
-def script() -> list[StreamEvent]:
-    events: list[StreamEvent] = [ThinkingText(t) for t in _tokens(THINKING)]
-    at = len(events)
-    events.append(WaitInjected(text="Wait,", at=at, index=1))
-    events += [ThinkingText(t) for t in _tokens(RECHECK)]
+def script(thinking_text: str = THINKING, answer_text: str = ANSWER) -> list[StreamEvent]:
+    events: list[StreamEvent] = [ThinkingText(t) for t in _tokens(thinking_text)]
+    waits = 0
+    if thinking_text == THINKING:
+        at = len(events)
+        events.append(WaitInjected(text="Wait,", at=at, index=1))
+        events += [ThinkingText(t) for t in _tokens(RECHECK)]
+        waits = 1
     thinking = len(events)
     events.append(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=thinking))
-    answer = [AnswerText(t) for t in _tokens(ANSWER)]
+    answer = [AnswerText(t) for t in _tokens(answer_text)]
     events += answer
     events.append(
         Stats(
@@ -79,7 +91,7 @@ def script() -> list[StreamEvent]:
             cached_prompt_tokens=0,
             thinking_tokens=thinking,
             answer_tokens=len(answer),
-            waits=1,
+            waits=waits,
             time_to_first_token_s=0.41,
             thinking_s=thinking / 24,
             total_s=(thinking + len(answer)) / 24,
@@ -157,6 +169,22 @@ async def shoot_real(window: MainWindow, model: Path) -> None:
     await window.shutdown()
 
 
+async def shoot_versions(window: MainWindow) -> None:
+    """A reply regenerated once, switched back to its first answer: "‹ 1/2 ›"."""
+    while not window.transcript.is_ready:
+        await asyncio.sleep(0.02)
+    window.chat.submit("How many positive divisors does 360 have?")
+    await window.controller.wait_idle()
+    window.controller.regenerate()
+    await window.controller.wait_idle()
+    await asyncio.sleep(0.3)
+    window.chat.choose_version(0, 0)
+    window.replies.show_reasoning(0)
+    await asyncio.sleep(0.8)
+    window.grab().save(str(OUT / "answer-versions.png"))
+    await window.shutdown()
+
+
 def main() -> int:
     app = create_application()
     loop = qasync.QEventLoop(app)
@@ -169,6 +197,19 @@ def main() -> int:
         window.show()
         with loop:
             loop.run_until_complete(shoot_real(window, Path(sys.argv[2])))
+        return 0
+    if theme == "versions":
+        replies = iter([script(), script(SHORT_THINKING, SHORT_ANSWER)])
+        window = build_window(AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120)))
+        window.set_backend(
+            ScriptedBackend(
+                lambda _r: next(replies), rate=400, label="s1.1-7B-Q4_K_M.gguf · local CPU"
+            )
+        )
+        window.resize(1280, 800)
+        window.show()
+        with loop:
+            loop.run_until_complete(shoot_versions(window))
         return 0
     settings = AppSettings(policy=BudgetPolicy(max_thinking=400, min_thinking=120), theme=theme)
     window = build_window(settings)

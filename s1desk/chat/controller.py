@@ -49,6 +49,8 @@ class ChatController:
         self.reply_started: Signal[[int]] = Signal()  # streamed, or restored by ``load``
         self.reply_updated: Signal[[int]] = Signal()
         self.reply_finished: Signal[[int]] = Signal()  # when the reply is still shown
+        #: Another answer version of the exchange at this index is shown (``choose_version``).
+        self.version_chosen: Signal[[int]] = Signal()
         #: Every generation's end, its reply shown or not (a new chat may have replaced it).
         self.generation_ended: Signal[[AssistantMessage]] = Signal()
         self.cleared: Signal[[]] = Signal()
@@ -133,6 +135,24 @@ class ChatController:
         self.policy = policy
         return policy
 
+    def choose_version(self, index: int, version: int) -> bool:
+        """Show answer ``version`` (from 0) of exchange ``index``; later questions go on from
+        it. False (and ``problem``) while a reply is written or if there is no such version."""
+        try:
+            if self.busy:
+                raise ChatStateError(
+                    "A reply is still being written: stop it (Esc) before switching answers."
+                )
+            exchange = self.session.exchanges[index] if 0 <= index < len(self.session) else None
+            if exchange is not None and exchange.chosen == version:
+                return True
+            self.session.choose_version(index, version)
+        except ChatStateError as exc:
+            self.problem.emit(str(exc))
+            return False
+        self.version_chosen.emit(index)
+        return True
+
     def stop(self) -> None:
         """Stop the generation in flight (within one token)."""
         if self._cancel is not None:
@@ -146,7 +166,8 @@ class ChatController:
     def load(self, exchanges: Sequence[Exchange]) -> bool:
         """Show finished ``exchanges`` (a saved conversation) in place of the current chat.
 
-        Each restored reply is announced as started and finished, as if it streamed."""
+        Each restored reply (its chosen version) is announced as started and finished, as
+        if it streamed."""
         if self.busy:
             self.problem.emit("A reply is still being written: stop it first (Esc).")
             return False

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from s1desk.chat.exchange import Exchange
 from s1desk.chat.message import AssistantMessage, PieceKind, ReasoningPiece
-from s1desk.chat.session import Exchange
 from s1desk.store import Message, MessageStatus
+from s1desk.store.versions import answer_groups
 from s1desk.thinking.machine import CloseReason, FinishReason, Phase
 from s1desk.thinking.policy import BudgetPolicy
 
@@ -25,7 +26,12 @@ class StoredExchange:
 
     question: str
     position: int  # of the question
-    message_ids: tuple[int, ...] = ()  # the question's and its answers'
+    message_ids: tuple[int, ...] = ()  # the question's, then its answers' (one per version)
+
+    @property
+    def answer_ids(self) -> tuple[int, ...]:
+        """The stored answers, in the order of the exchange's versions."""
+        return self.message_ids[1:]
 
 
 @dataclass
@@ -37,23 +43,27 @@ class Restored:
 
 
 def restore(messages: Sequence[Message]) -> Restored:
-    """The exchanges of a stored conversation.
+    """The exchanges of a stored conversation, each with every answer version and the
+    chosen one.
 
-    An answer regenerated later is stored after the earlier one: the last
-    answer to a question is the one the conversation goes on from.
+    A regenerated answer is stored after the earlier one; the chosen answer to a
+    question (the last one when none is marked) is the one the conversation goes on
+    from.
     """
     out = Restored()
-    for message in messages:
-        if message.role == "user":
-            out.exchanges.append(Exchange(message.text))
-            out.stored.append(StoredExchange(message.text, message.position, (message.id,)))
+    for group in answer_groups(messages):
+        if group.question is None:
+            for i in group.answers:
+                log.warning("answer %d has no question before it; left out", messages[i].id)
             continue
-        if not out.exchanges:
-            log.warning("answer %d has no question before it; left out", message.id)
-            continue
-        out.exchanges[-1].reply = reply_from_message(message)
-        row = out.stored[-1]
-        out.stored[-1] = StoredExchange(row.question, row.position, (*row.message_ids, message.id))
+        question = messages[group.question]
+        exchange = Exchange(question.text)
+        for i in group.answers:
+            exchange.add_version(reply_from_message(messages[i]), None)
+        exchange.chosen = group.chosen if group.answers else 0
+        out.exchanges.append(exchange)
+        ids = (question.id, *(messages[i].id for i in group.answers))
+        out.stored.append(StoredExchange(question.text, question.position, ids))
     return out
 
 

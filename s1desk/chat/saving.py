@@ -50,6 +50,7 @@ class ChatSaver:
         c.generation_started.connect(self.generation_started)
         c.reply_updated.connect(self.reply_updated)
         c.generation_ended.connect(self.generation_ended)
+        c.version_chosen.connect(self.version_chosen)
         c.cleared.connect(self.cleared)
 
     def detach(self) -> None:
@@ -57,6 +58,7 @@ class ChatSaver:
         c.generation_started.disconnect(self.generation_started)
         c.reply_updated.disconnect(self.reply_updated)
         c.generation_ended.disconnect(self.generation_ended)
+        c.version_chosen.disconnect(self.version_chosen)
         c.cleared.disconnect(self.cleared)
 
     @property
@@ -87,6 +89,14 @@ class ChatSaver:
         for i, row in enumerate(self._stored):
             if message_id in row.message_ids:
                 return i
+        return None
+
+    def version_of(self, message_id: int) -> tuple[int, int] | None:
+        """The exchange on screen and its answer version that stored answer ``message_id``
+        is; ``None`` if it is no answer shown here."""
+        for i, row in enumerate(self._stored):
+            if message_id in row.answer_ids:
+                return i, row.answer_ids.index(message_id)
         return None
 
     def forget(self, conversation_id: int) -> None:
@@ -147,6 +157,27 @@ class ChatSaver:
         self._cancel_due()
         self._write(recording.close, recording)
         self.changed.emit(self._conversation_of_recording)
+
+    def version_chosen(self, index: int) -> None:
+        """Another answer version was chosen: save the choice at once (a crash keeps it)."""
+        exchanges = self.controller.session.exchanges
+        if self._current is None or not 0 <= index < min(len(self._stored), len(exchanges)):
+            return
+        exchange, answers = exchanges[index], self._stored[index].answer_ids
+        if len(answers) != len(exchange.versions):
+            # An answer whose saving failed to start is on screen but not in the store.
+            log.warning(
+                "exchange %d has %d answers on screen but %d saved; the choice is not saved",
+                index,
+                len(exchange.versions),
+                len(answers),
+            )
+            return
+        try:
+            self.store.choose_answer(answers[exchange.chosen])
+        except StoreError as exc:
+            self.problem.emit(f"The answer chosen could not be saved: {exc}")
+            log.warning("saving the choice of answer %d failed: %s", answers[exchange.chosen], exc)
 
     def cleared(self) -> None:
         self._current = None

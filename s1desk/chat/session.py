@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from s1desk.backends.base import GenerationRequest
+from s1desk.chat.exchange import AnswerVersion, Exchange
 from s1desk.chat.message import AssistantMessage
 from s1desk.errors import S1DeskError
 from s1desk.sampling import SamplerSettings
@@ -18,21 +18,16 @@ class ChatStateError(S1DeskError):
     """An action that does not fit the conversation (e.g. regenerate with nothing sent)."""
 
 
-@dataclass
-class Exchange:
-    """A user message and the reply to it (``None`` until one is started)."""
-
-    user: str
-    reply: AssistantMessage | None = None
-    request: GenerationRequest | None = None  # what the reply was asked with
+__all__ = ["AnswerVersion", "ChatSession", "ChatStateError", "Exchange"]
 
 
 class ChatSession:
     """The turns of one conversation. Plain data, no Qt, no I/O.
 
     Each reply is generated from the turns before it: previous users'
-    messages and previous answers (not their thinking, as s1 was trained).
-    A conversation store saves and restores ``exchanges``.
+    messages and the chosen version of each previous answer (not their
+    thinking, as s1 was trained). A conversation store saves and restores
+    ``exchanges``.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -47,7 +42,7 @@ class ChatSession:
         return self.exchanges[-1].reply if self.exchanges else None
 
     def history(self, index: int) -> list[Turn]:
-        """The turns that come before exchange ``index``."""
+        """The turns that come before exchange ``index``: each with its chosen answer."""
         turns: list[Turn] = []
         for exchange in self.exchanges[:index]:
             turns.append(Turn("user", exchange.user))
@@ -77,6 +72,21 @@ class ChatSession:
             raise ChatStateError("Nothing to regenerate yet.")
         return len(self.exchanges) - 1
 
+    def choose_version(self, index: int, version: int) -> AssistantMessage:
+        """Show answer ``version`` (from 0) of exchange ``index`` and go on from it; every
+        version is kept. Returns the reply now chosen."""
+        if not 0 <= index < len(self.exchanges):
+            raise ChatStateError(f"There is no message {index + 1}.")
+        exchange = self.exchanges[index]
+        if not 0 <= version < len(exchange.versions):
+            count = len(exchange.versions)
+            raise ChatStateError(
+                f"Message {index + 1} has {count} answer version{'s' if count != 1 else ''}; "
+                f"there is no version {version + 1}."
+            )
+        exchange.chosen = version
+        return exchange.versions[version].reply
+
     def start_reply(
         self,
         index: int,
@@ -85,21 +95,22 @@ class ChatSession:
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         source: str = "",
     ) -> GenerationRequest:
-        """Begin a (new) reply to exchange ``index`` from backend ``source``; later exchanges
-        are dropped."""
+        """Begin a new reply to exchange ``index`` from backend ``source``: a new answer
+        version, chosen; the earlier versions are kept. Later exchanges are dropped."""
         if not 0 <= index < len(self.exchanges):
             raise ChatStateError(f"There is no message {index + 1}.")
         del self.exchanges[index + 1 :]
         exchange = self.exchanges[index]
-        exchange.reply = AssistantMessage(policy=policy, clock=self._clock, source=source)
-        exchange.request = GenerationRequest(
+        request = GenerationRequest(
             question=exchange.user,
             history=tuple(self.history(index)),
             system_prompt=system_prompt,
             policy=policy,
             sampler=sampler,
         )
-        return exchange.request
+        reply = AssistantMessage(policy=policy, clock=self._clock, source=source)
+        exchange.add_version(reply, request)
+        return request
 
     def clear(self) -> None:
         self.exchanges.clear()

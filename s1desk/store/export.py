@@ -9,10 +9,12 @@ from typing import Any
 
 from s1desk.store import codec
 from s1desk.store.records import Conversation, Message, MessageStatus
+from s1desk.store.versions import answer_groups, with_choice
 
 #: Identifies an s1desk conversation export; ``version`` changes with its layout.
 SCHEMA = "s1desk.conversation"
-VERSION = 1
+#: 2: answers say whether they are the ``chosen`` version (1 had no such field).
+VERSION = 2
 
 
 def _time(moment: datetime) -> str:
@@ -44,11 +46,14 @@ def message_to_plain(message: Message, *, reasoning: bool) -> dict[str, Any]:
         finish = message.finish_reason
         out["finish_reason"] = None if finish is None else finish.value
         out["error"] = None if message.error is None else codec.to_plain(message.error)
+        out["chosen"] = message.chosen
     return out
 
 
 def to_json(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
-    """The conversation as a JSON document that :func:`~s1desk.store.importer` reads back."""
+    """The conversation as a JSON document that :func:`~s1desk.store.importer` reads back;
+    each answer says whether it is the version chosen among its question's answers."""
+    messages = with_choice(messages)
     document = {
         "schema": SCHEMA,
         "version": VERSION,
@@ -134,24 +139,26 @@ _STATUS_NOTE = {
 }
 
 
-def _answer_versions(messages: Sequence[Message]) -> dict[int, tuple[int, int]]:
+def _answer_versions(messages: Sequence[Message]) -> dict[int, tuple[int, int, bool]]:
     """For each answer (by position in ``messages``): which version of its question's
-    answers it is, and how many there are (a regenerated answer is stored after the
-    earlier one)."""
-    out: dict[int, tuple[int, int]] = {}
-    group: list[int] = []
-    for i, message in enumerate([*messages, None]):
-        if message is None or message.role == "user":
-            for k, j in enumerate(group):
-                out[j] = (k + 1, len(group))
-            group = []
-        else:
-            group.append(i)
+    answers it is, how many there are (a regenerated answer is stored after the earlier
+    one), and whether it is the chosen one."""
+    out: dict[int, tuple[int, int, bool]] = {}
+    for group in answer_groups(messages):
+        for k, i in enumerate(group.answers):
+            out[i] = (k + 1, len(group.answers), k == group.chosen)
     return out
 
 
+def _answer_heading(version: int, count: int, chosen: bool) -> str:
+    if count == 1:
+        return "## Answer"
+    return f"## Answer (version {version} of {count}{', chosen' if chosen else ''})"
+
+
 def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reasoning: bool) -> str:
-    """The conversation as Markdown: questions and answers, reasoning as quoted blocks."""
+    """The conversation as Markdown: questions and answers, reasoning as quoted blocks; the
+    versions of a regenerated answer are numbered and the chosen one is said."""
     lines = [f"# {conversation.display_title}", ""]
     model = conversation.model or next((m.model for m in messages if m.model), None)
     about = f"Exported from s1desk · started {conversation.created:%Y-%m-%d %H:%M} UTC"
@@ -161,8 +168,7 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message], *, reas
         if message.role == "user":
             lines += ["## Question", "", message.text, ""]
             continue
-        version, count = versions[i]
-        lines += ["## Answer" + (f" (version {version} of {count})" if count > 1 else ""), ""]
+        lines += [_answer_heading(*versions[i]), ""]
         if reasoning and message.reasoning:
             lines += [
                 f"> **Reasoning**{_thinking_note(message)}",

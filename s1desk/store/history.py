@@ -21,6 +21,7 @@ from s1desk.store import (
     message_writes,
     opening,
     rows,
+    versions,
 )
 from s1desk.store import search as fts
 from s1desk.store.checkpoint import Checkpointer
@@ -226,7 +227,8 @@ class HistoryStore:
     # -- messages -----------------------------------------------------------
 
     def messages(self, conversation_id: int) -> list[Message]:
-        """The messages of a conversation, in order."""
+        """The messages of a conversation, in order; of each question's answers, exactly
+        one is ``chosen`` (see :mod:`s1desk.store.versions`)."""
         self.conversation(conversation_id)
         with database.errors(self.path, "read messages"):
             found = self._db.execute(
@@ -237,9 +239,11 @@ class HistoryStore:
         if any(rows.position_damaged(m) for m in messages):
             # Positions grow with ids in a conversation: the next best order.
             messages.sort(key=lambda m: m.id)
-        return messages
+        return versions.with_choice(messages)
 
     def message(self, message_id: int) -> Message:
+        """One message, ``chosen`` as stored (:meth:`messages` tells which answer is chosen
+        when none of a question's answers is marked)."""
         with database.errors(self.path, "read a message"):
             row = self._db.execute(
                 f"SELECT {_MESSAGE} FROM messages WHERE id = ?", (message_id,)
@@ -254,22 +258,28 @@ class HistoryStore:
         return message
 
     def turns(self, conversation_id: int) -> list[Turn]:
-        """The conversation as history for the next request: questions and answers only.
+        """The conversation as history for the next request: questions and the chosen
+        answer to each.
 
-        Answers that failed with nothing written are left out, with their question.
+        A question whose chosen answer failed with nothing written is left out with it,
+        as is one that never got an answer unless it is the last (the one being asked).
         """
+        messages = self.messages(conversation_id)
+        groups = versions.answer_groups(messages)
         turns: list[Turn] = []
-        for message in self.messages(conversation_id):
-            if message.role == "assistant":
-                if not message.text:
-                    if turns and turns[-1].role == "user":
-                        turns.pop()
-                    continue
-                turns.append(Turn("assistant", message.text))
-            else:
-                if turns and turns[-1].role == "user":
-                    turns.pop()  # a question that never got an answer
-                turns.append(Turn("user", message.text))
+        for k, group in enumerate(groups):
+            if group.question is None:
+                continue
+            if not group.answers:
+                if k == len(groups) - 1:
+                    turns.append(Turn("user", messages[group.question].text))
+                continue
+            answer = messages[group.chosen_message]
+            if answer.text:
+                turns += [
+                    Turn("user", messages[group.question].text),
+                    Turn("assistant", answer.text),
+                ]
         return turns
 
     def add_question(self, conversation_id: int, text: str) -> Message:
@@ -345,6 +355,13 @@ class HistoryStore:
                     "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
                     (now, message_id),
                 )
+
+    def choose_answer(self, message_id: int) -> None:
+        """Make answer ``message_id`` the chosen version of its question's answers (the one
+        shown and gone on from); the others are kept."""
+        with self._write("save the answer chosen"):
+            if not message_writes.choose_answer(self._db, message_id):
+                raise NotFoundError(f"There is no answer {message_id} to choose.")
 
     # -- export and import ----------------------------------------------------
 

@@ -19,6 +19,7 @@ _CONVERSATION_KEYS = {"title", "created", "updated", "backend", "model"}
 _MESSAGE_KEYS = {
     "role", "text", "status", "created", "updated", "reasoning", "waits", "thinking_end",
     "policy", "sampler", "stats", "budget_adjusted", "backend", "model", "finish_reason", "error",
+    "chosen",
 }  # fmt: skip
 
 
@@ -79,6 +80,13 @@ def _optional(cls: type[Any], data: dict[str, Any], key: str, where: str) -> Any
     return None if value is None else codec.from_plain(cls, value, f"{where}.{key}")
 
 
+def _flag(data: dict[str, Any], key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ImportFormatError(f"{where}.{key}: expected true or false, got {codec.short(value)}")
+    return value
+
+
 def _message(data: Any, where: str) -> Message:
     data = _object(data, where, _MESSAGE_KEYS)
     role = _role(data.get("role"), where)
@@ -123,11 +131,15 @@ def _message(data: Any, where: str) -> Message:
         model=_string(data, "model", where, optional=True),
         finish_reason=finish,
         error=_optional(ErrorEvent, data, "error", where),
+        chosen=_flag(data, "chosen", where),
     )
 
 
 def parse_export(text: str | bytes) -> tuple[Conversation, list[Message]]:
     """Read a JSON export; ids in the result are 0 until the store gives real ones.
+
+    An export from before answers could be chosen (version 1) marks none: the store then
+    goes on from the last answer to each question, as that version did.
 
     Raises :class:`ImportFormatError` saying what is wrong and where.
     """

@@ -22,11 +22,13 @@ def insert_answer(
     model: str | None,
     now: float,
 ) -> int:
-    """Append an empty ``streaming`` answer written by ``writer``; its id."""
+    """Append an empty ``streaming`` answer written by ``writer``, chosen among the answers
+    to its question (the versions before it stay, unchosen); its id."""
+    unchoose_trailing_answers(db, conversation_id)
     cursor = db.execute(
         "INSERT INTO messages (conversation_id, position, role, status, writer, policy, "
-        "sampler, backend, model, created, updated) "
-        "VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?, ?, ?, ?, ?)",
+        "sampler, backend, model, created, updated, chosen) "
+        "VALUES (?, ?, 'assistant', 'streaming', ?, ?, ?, ?, ?, ?, ?, 1)",
         (
             conversation_id,
             position,
@@ -41,6 +43,37 @@ def insert_answer(
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+def unchoose_trailing_answers(db: sqlite3.Connection, conversation_id: int) -> None:
+    """Unmark the answers to the conversation's last question (a new version comes)."""
+    db.execute(
+        "UPDATE messages SET chosen = 0 WHERE conversation_id = ? AND role = 'assistant' "
+        "AND chosen != 0 AND position > (SELECT coalesce(max(position), -1) FROM messages "
+        "WHERE conversation_id = ? AND role = 'user')",
+        (conversation_id, conversation_id),
+    )
+
+
+def choose_answer(db: sqlite3.Connection, message_id: int) -> bool:
+    """Mark answer ``message_id`` chosen and its question's other answers not; False if
+    there is no such answer."""
+    row = db.execute(
+        "SELECT conversation_id, position FROM messages WHERE id = ? AND role = 'assistant'",
+        (message_id,),
+    ).fetchone()
+    if row is None:
+        return False
+    conversation_id, position = row
+    db.execute(
+        "UPDATE messages SET chosen = (id = ?) WHERE conversation_id = ? AND role = 'assistant' "
+        "AND position > (SELECT coalesce(max(position), -1) FROM messages "
+        "  WHERE conversation_id = ? AND role = 'user' AND position < ?) "
+        "AND position < (SELECT coalesce(min(position), 9223372036854775807) FROM messages "
+        "  WHERE conversation_id = ? AND role = 'user' AND position > ?)",
+        (message_id, conversation_id, conversation_id, position, conversation_id, position),
+    )
+    return True
 
 
 def update_answer(
@@ -85,8 +118,8 @@ def insert_message(db: sqlite3.Connection, conversation_id: int, position: int, 
         "INSERT INTO messages (conversation_id, position, role, text, reasoning, "
         "waits, thinking_end_reason, thinking_end_token, thinking_end_offset, "
         "policy, sampler, stats, budget_adjusted, backend, model, status, "
-        "finish_reason, error, created, updated) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "finish_reason, error, created, updated, chosen) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             conversation_id,
             position,
@@ -108,5 +141,6 @@ def insert_message(db: sqlite3.Connection, conversation_id: int, position: int, 
             codec.dumps(m.error),
             codec.timestamp(m.created),
             codec.timestamp(m.updated),
+            int(m.chosen and m.role == "assistant"),
         ),
     )

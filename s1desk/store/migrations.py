@@ -207,6 +207,18 @@ def m005_eval_runs(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_chosen_answers(db: sqlite3.Connection) -> None:
+    # Answer versions: which of a question's answers (a regenerated answer is stored after
+    # the earlier ones) the conversation goes on from. Rows from before have none marked:
+    # the last answer of each question is taken (s1desk/store/versions.py).
+    _run(
+        db,
+        "ALTER TABLE messages ADD COLUMN chosen INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (chosen IN (0, 1))",
+    )
+
+
 def names() -> list[str]:
     return [fn.__name__ for fn in MIGRATIONS]
 

@@ -116,6 +116,9 @@ class Message:
     model: str | None = None
     finish_reason: FinishReason | None = None
     error: ErrorEvent | None = None
+    #: An answer: the version of its question's answers the conversation goes on from
+    #: (see :mod:`s1desk.store.versions`).
+    chosen: bool = False
     #: Columns that did not read back from the database, each with why; the message
     #: is shown without them (see ``rows``).
     damage: tuple[str, ...] = ()

@@ -46,7 +46,7 @@ CONVERSATION_COLUMNS = "id, title, created, updated, backend, model, deleted"
 MESSAGE_COLUMNS = (
     "id, conversation_id, position, role, text, created, updated, status, reasoning, waits, "
     "thinking_end_reason, thinking_end_token, thinking_end_offset, policy, sampler, stats, "
-    "budget_adjusted, backend, model, finish_reason, error"
+    "budget_adjusted, backend, model, finish_reason, error, chosen"
 )
 
 
@@ -95,6 +95,12 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {value!r}")
     return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if value not in (0, 1) or isinstance(value, float):
+        raise TypeError(f"expected 0 or 1, got {value!r}")
+    return bool(value)
 
 
 def _int(value: Any) -> int:
@@ -191,6 +197,7 @@ def message(row: Sequence[Any]) -> Message | None:
         if finish is None
         else r.get("finish_reason", lambda: FinishReason(finish), None),
         error=r.get("error", lambda: codec.loads(ErrorEvent, row[20]), None),
+        chosen=r.get("chosen", lambda: _flag(row[21]), False),
         damage=tuple(r.damage),
     )
     if r.damage:

@@ -149,3 +149,69 @@ def test_waits_used_up_before_the_minimum_are_said_on_the_reply() -> None:
     enough.apply(ThinkingEnd(reason=CloseReason.NATURAL, thinking_tokens=30))
     enough.apply(Done(FinishReason.STOP))
     assert "minimum not reached" not in thinking_summary(enough)
+
+
+def test_a_new_reply_is_a_new_version_chosen_and_the_earlier_ones_stay() -> None:
+    s = ChatSession()
+    answered(s, "q1", "first")
+    first = s.exchanges[0].reply
+    s.start_reply(0, BudgetPolicy(max_thinking=99), SamplerSettings())
+    exchange = s.exchanges[0]
+    assert len(exchange.versions) == 2
+    assert exchange.chosen == 1
+    assert exchange.reply is exchange.versions[1].reply
+    assert exchange.reply is not first
+    assert exchange.versions[0].reply is first  # kept, with what it was asked with
+    assert exchange.versions[0].request is not None
+    assert exchange.request is not None
+    assert exchange.request.policy.max_thinking == 99
+
+
+def test_the_model_hears_the_chosen_version_of_each_earlier_answer() -> None:
+    s = ChatSession()
+    answered(s, "q1", "first")
+    s.start_reply(0, BudgetPolicy(), SamplerSettings())
+    reply = s.exchanges[0].reply
+    assert reply is not None
+    for event in synthetic_reply(3, answer="second"):
+        reply.apply(event)
+    answered(s, "q2", "a2")
+    assert s.history(2)[1] == Turn("assistant", "second")
+
+    chosen = s.choose_version(0, 0)
+    assert chosen.answer == "first"
+    assert s.exchanges[0].reply is chosen
+    assert [v.reply.answer for v in s.exchanges[0].versions] == ["first", "second"]
+    assert len(s) == 2  # later exchanges stay
+    request = s.start_reply(s.ask("q3"), BudgetPolicy(), SamplerSettings())
+    assert list(request.history) == [
+        Turn("user", "q1"),
+        Turn("assistant", "first"),
+        Turn("user", "q2"),
+        Turn("assistant", "a2"),
+    ]
+
+
+def test_choosing_a_version_that_is_not_there_is_refused_clearly() -> None:
+    s = ChatSession()
+    answered(s, "q1", "first")
+    with pytest.raises(
+        ChatStateError, match="Message 1 has 1 answer version; there is no version 2"
+    ):
+        s.choose_version(0, 1)
+    with pytest.raises(ChatStateError, match="no message 3"):
+        s.choose_version(2, 0)
+    with pytest.raises(ChatStateError, match="there is no version 0"):
+        s.choose_version(0, -1)
+    assert s.exchanges[0].chosen == 0
+
+
+def test_editing_a_question_drops_its_versions_with_what_followed() -> None:
+    s = ChatSession()
+    answered(s, "q1", "a1")
+    s.start_reply(0, BudgetPolicy(), SamplerSettings())
+    answered(s, "q2", "a2")
+    assert s.edit(0, "q1 again") == 0
+    assert s.exchanges[0].versions == []
+    assert s.exchanges[0].reply is None
+    assert len(s) == 1

@@ -179,3 +179,39 @@ def test_a_new_chat_during_a_reply_stops_it_and_its_end_is_still_announced() -> 
     assert len(ended) == 1
     assert ended[0].finish_reason is FinishReason.CANCELLED
     assert "reply_finished" not in heard.names()  # its reply is no longer shown
+
+
+def test_versions_switch_between_replies_and_not_while_one_streams() -> None:
+    async def scenario() -> tuple[ChatController, Heard]:
+        c = ChatController()
+        answers = iter(["one", "two", "then"])
+        backend = ScriptedBackend(lambda _r: synthetic_reply(5, answer=next(answers)), rate=10_000)
+        c.set_backend(backend)
+        assert c.send("q")
+        await c.wait_idle()
+        assert c.regenerate()
+        await c.wait_idle()
+        heard = Heard(c)
+        c.version_chosen.connect(lambda i: heard.seen.append(("version_chosen", i)))
+        assert c.choose_version(0, 0)
+        assert c.choose_version(0, 0)  # already shown: nothing to announce
+        assert not c.choose_version(0, 2)
+        assert c.send("next")
+        assert not c.choose_version(0, 1)  # a reply streams
+        await c.wait_idle()
+        return c, heard
+
+    c, heard = run(scenario())
+    assert heard.count("version_chosen") == 1
+    problems = [value for name, value in heard.seen if name == "problem"]
+    assert problems == [
+        "Message 1 has 2 answer versions; there is no version 3.",
+        "A reply is still being written: stop it (Esc) before switching answers.",
+    ]
+    reply = c.message(0)
+    assert reply is not None
+    assert reply.answer == "one"
+    assert len(c.session.exchanges[0].versions) == 2
+    request = c.session.exchanges[1].request
+    assert request is not None
+    assert [t.text for t in request.history] == ["q", "one"]  # the version chosen, not the last

@@ -135,3 +135,70 @@ def test_a_reply_cut_off_by_a_new_chat_is_saved_interrupted(store: HistoryStore)
     answer = store.messages(conversation.id)[1]
     assert answer.status is MessageStatus.INTERRUPTED
     assert answer.reasoning  # what arrived before the stop is kept
+
+
+def test_the_answer_chosen_is_saved_at_once_and_reopens_chosen(store: HistoryStore) -> None:
+    controller, saver = chat(store)
+    run(ask(controller, "one"))
+
+    async def again() -> None:
+        controller.set_backend(ScriptedBackend(synthetic_reply(5, answer="second try")))
+        assert controller.regenerate()
+        await controller.wait_idle()
+
+    run(again())
+    conversation = saver.current
+    assert conversation is not None
+    assert controller.choose_version(0, 0)
+    stored = [(m.text, m.chosen) for m in store.messages(conversation) if m.role == "assistant"]
+    assert stored == [("re: one", True), ("second try", False)]
+    first, second = (m.id for m in store.messages(conversation)[1:])
+    assert saver.version_of(second) == (0, 1)
+    assert saver.version_of(store.messages(conversation)[0].id) is None  # a question
+
+    controller.new_chat()
+    assert saver.open_conversation(conversation)
+    exchange = controller.session.exchanges[0]
+    assert [v.reply.answer for v in exchange.versions] == ["re: one", "second try"]
+    assert exchange.chosen == 0
+    reply = controller.message(0)
+    assert reply is not None
+    assert reply.answer == "re: one"
+
+    # The reopened chat goes on from the version chosen; switching back is saved too.
+    run(ask(controller, "two"))
+    request = controller.session.exchanges[1].request
+    assert request is not None
+    assert [t.text for t in request.history] == ["one", "re: one"]
+    assert controller.choose_version(0, 1)
+    assert store.turns(conversation)[1].text == "second try"
+    assert next(m.id for m in store.messages(conversation) if m.chosen) == second
+    assert first != second
+
+
+def test_an_edit_after_a_switch_keeps_the_choice_made_before_it(store: HistoryStore) -> None:
+    controller, saver = chat(store)
+    run(ask(controller, "one"))
+
+    async def regenerate_then_ask() -> None:
+        controller.set_backend(
+            ScriptedBackend(lambda r: synthetic_reply(5, answer=f"again: {r.question}"))
+        )
+        assert controller.regenerate()
+        await controller.wait_idle()
+        assert controller.choose_version(0, 0)
+        await ask(controller, "two")
+        assert controller.edit_and_resend(1, "TWO")
+        await controller.wait_idle()
+
+    run(regenerate_then_ask())
+    forked = saver.current
+    assert forked is not None
+    assert [(m.text, m.chosen) for m in store.messages(forked)] == [
+        ("one", False),
+        ("re: one", True),
+        ("again: one", False),
+        ("TWO", False),
+        ("again: TWO", True),
+    ]
+    assert saver.version_of(store.messages(forked)[2].id) == (0, 1)

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage
-from PySide6.QtTest import QTest
 
 from s1desk.backends.scripted import ScriptedBackend, synthetic_reply
 from s1desk.render.markdown import render_markdown
 from s1desk.ui.chat.transcript_view import TranscriptView
 from s1desk.ui.window.main_window import MainWindow
-from support.qt import Windows, until
+from support.qt import Rect, Windows, click, one_rect, rects, until
 
 CODE = "def total(n):\n    return n * (n + 1) // 2\n"
 MATH_AND_CODE = (
@@ -28,8 +27,6 @@ MATH_AND_CODE = (
     f"```python\n{CODE}```"
 )
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-Rect = tuple[int, int, int, int]
 
 
 def answer_window(windows: Windows, arun: Callable[..., Any], answer: str) -> MainWindow:
@@ -45,34 +42,6 @@ def answer_window(windows: Windows, arun: Callable[..., Any], answer: str) -> Ma
 
 async def answer_done(w: MainWindow) -> bool:
     return bool(await w.transcript.evaluate("!!document.querySelector('#ex-0.done .answer *')"))
-
-
-def rects(view: TranscriptView, arun: Callable[..., Any], selector: str) -> list[Rect]:
-    """Where the elements matching ``selector`` are drawn, in view pixels."""
-    script = (
-        f"JSON.stringify([...document.querySelectorAll({json.dumps(selector)})].map((e) => {{"
-        "const r = e.getBoundingClientRect();"
-        "return [Math.round(r.left), Math.round(r.top), Math.round(r.width),"
-        " Math.round(r.height)]; }))"
-    )
-    found: list[list[int]] = json.loads(arun(view.evaluate(script)))
-    return [(x, y, width, height) for x, y, width, height in found]
-
-
-def one_rect(view: TranscriptView, arun: Callable[..., Any], selector: str) -> Rect:
-    found = rects(view, arun, selector)
-    assert len(found) == 1, f"{selector}: {found}"
-    assert found[0][2] > 0, f"{selector} is not drawn: {found}"
-    assert found[0][3] > 0, f"{selector} is not drawn: {found}"
-    return found[0]
-
-
-def click(view: TranscriptView, arun: Callable[..., Any], selector: str) -> None:
-    """A real mouse click in the middle of the element."""
-    x, y, width, height = one_rect(view, arun, selector)
-    target = view.focusProxy()
-    assert target is not None
-    QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(x + width // 2, y + height // 2))
 
 
 def shot(view: TranscriptView, arun: Callable[..., Any], where: Rect, colour: str) -> QImage:
@@ -372,9 +341,9 @@ def test_an_action_link_without_the_page_key_is_ignored_even_if_it_reaches_the_p
     assert fired == []
     assert QGuiApplication.clipboard().text() == "before"
     # The app's own Copy answer link (which carries the key) acts.
-    key = arun(view.evaluate("document.querySelector('#ex-0 .meta a').href"))
+    key = arun(view.evaluate("document.querySelector('#ex-0 .meta .tools > a').href"))
     assert "key=" in key
     assert key.split("key=")[1] not in arun(view.evaluate("S1.answerHtml(0)"))
-    click(view, arun, "#ex-0 .meta .tools a:first-child")
+    click(view, arun, "#ex-0 .meta .tools > a:first-of-type")
     arun(until(lambda: bool(fired), what="the app's own action"))
     assert [(a.name, a.index) for a in fired] == [("copy-answer", 0)]  # type: ignore[attr-defined]

@@ -194,6 +194,70 @@ def test_markdown_keeps_every_version_of_a_regenerated_answer(store: HistoryStor
         for event in generation(answer=("Second answer.",)):
             recorder.feed(event)
     markdown = store.export_markdown(conversation.id)
-    assert "## Answer (version 1 of 2)" in markdown
-    assert "## Answer (version 2 of 2)" in markdown
+    assert "## Answer (version 1 of 2)\n" in markdown
+    assert "## Answer (version 2 of 2, chosen)\n" in markdown  # the regenerated one, newest
     assert markdown.index("First answer.") < markdown.index("Second answer.")
+    first = store.messages(conversation.id)[1]
+    store.choose_answer(first.id)
+    markdown = store.export_markdown(conversation.id)
+    assert "## Answer (version 1 of 2, chosen)\n" in markdown
+    assert "## Answer (version 2 of 2)\n" in markdown
+
+
+def _two_versions(store: HistoryStore) -> tuple[int, list[Message]]:
+    """A question answered twice, the first answer chosen, then a second question."""
+    conversation = record(store, "Versions?", generation(answer=("First answer.",)))
+    with start_recording(store, conversation.id) as recorder:
+        for event in generation(answer=("Second answer.",)):
+            recorder.feed(event)
+    record(store, "And then?", generation(answer=("Then.",)), conversation)
+    messages = store.messages(conversation.id)
+    store.choose_answer(messages[1].id)
+    return conversation.id, store.messages(conversation.id)
+
+
+def test_json_says_which_answer_version_is_chosen_and_import_keeps_it(
+    store: HistoryStore,
+) -> None:
+    conversation_id, messages = _two_versions(store)
+    document = json.loads(store.export_json(conversation_id))
+    assert document["version"] == 2
+    chosen = [(m["text"], m.get("chosen")) for m in document["messages"]]
+    assert chosen == [
+        ("Versions?", None),
+        ("First answer.", True),
+        ("Second answer.", False),
+        ("And then?", None),
+        ("Then.", True),
+    ]
+    imported = store.import_json(json.dumps(document))
+    again = store.messages(imported.id)
+    assert [(m.text, m.chosen) for m in again] == [(m.text, m.chosen) for m in messages]
+    assert store.turns(imported.id)[:2] == store.turns(conversation_id)[:2]
+    assert store.turns(imported.id)[1].text == "First answer."
+    assert store.export_json(imported.id).count('"chosen": true') == 2
+
+
+def test_an_export_from_before_versions_goes_on_from_the_last_answer(
+    store: HistoryStore,
+) -> None:
+    conversation_id, _ = _two_versions(store)
+    document = json.loads(store.export_json(conversation_id))
+    document["version"] = 1
+    for message in document["messages"]:
+        message.pop("chosen", None)
+    imported = store.import_json(json.dumps(document))
+    answers = [m for m in store.messages(imported.id) if m.role == "assistant"]
+    assert [(m.text, m.chosen) for m in answers] == [
+        ("First answer.", False),
+        ("Second answer.", True),
+        ("Then.", True),
+    ]
+
+
+def test_a_chosen_flag_that_is_not_true_or_false_is_refused(store: HistoryStore) -> None:
+    conversation_id, _ = _two_versions(store)
+    document = json.loads(store.export_json(conversation_id))
+    document["messages"][1]["chosen"] = "yes"
+    with pytest.raises(ImportFormatError, match=r"messages\[1\].chosen: expected true or false"):
+        store.import_json(json.dumps(document))

@@ -90,6 +90,14 @@ class ChatPanel(QWidget):
                 self.controller.regenerate()
             case "think-longer":
                 self.think_longer()
+            case "version":
+                self.choose_version(i, action.version)
+
+    def choose_version(self, index: int, version: int) -> None:
+        """Show answer ``version`` (from 0) of reply ``index``; later questions go on from it."""
+        if self.controller.choose_version(index, version):
+            count = len(self.controller.session.exchanges[index].versions)
+            self.status.emit(f"Reply {index + 1}: answer version {version + 1} of {count}")
 
     def submit(self, text: str) -> bool:
         """Send ``text`` (or resend the message being edited); True when it went."""

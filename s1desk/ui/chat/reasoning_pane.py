@@ -100,12 +100,15 @@ class ReasoningPane(QWidget):
         self.gauge.setValue(0)
         self.gauge.setFormat("no message yet")
 
-    def show_message(self, index: int, message: AssistantMessage) -> None:
-        """Show message ``index`` from the start."""
+    def show_message(
+        self, index: int, message: AssistantMessage, version: int = 0, versions: int = 1
+    ) -> None:
+        """Show message ``index`` from the start (answer ``version`` of ``versions``, from 0)."""
         self._index = index
         self._shown = 0
         self.text.clear()
-        self.title.setText(f"Reasoning · reply {index + 1}")
+        which = f" · version {version + 1} of {versions}" if versions > 1 else ""
+        self.title.setText(f"Reasoning · reply {index + 1}{which}")
         self.update_message(message, follow=False)
         if message.finished:
             self.text.moveCursor(QTextCursor.MoveOperation.Start)

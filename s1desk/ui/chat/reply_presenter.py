@@ -53,6 +53,8 @@ class ReplyPresenter(QObject):
         c.reply_started.connect(self._reply_started)
         c.reply_updated.connect(self._reply_updated)
         c.reply_finished.connect(self._reply_finished)
+        c.version_chosen.connect(self._version_chosen)
+        c.busy_changed.connect(self.transcript.set_busy)
         c.cleared.connect(self._cleared)
         self._toggle.toggled.connect(self.set_visible)
 
@@ -72,9 +74,14 @@ class ReplyPresenter(QObject):
         message = self.controller.message(index)
         if message is None:
             return
-        self.pane.show_message(index, message)
+        self._show_in_pane(index)
         self.transcript.select(index)
         self.set_visible(True)
+
+    def show_pane_again(self) -> None:
+        """Show the pane's message again from the start (in new colours, say)."""
+        if self.pane.index is not None:
+            self._show_in_pane(self.pane.index)
 
     def current_index(self) -> int | None:
         """The message the pane shows, else the last one."""
@@ -100,9 +107,8 @@ class ReplyPresenter(QObject):
     def _reply_started(self, index: int) -> None:
         self._refresh.cancel()
         self.transcript.start_reply(index)
-        message = self.controller.message(index)
-        if message is not None:
-            self.pane.show_message(index, message)
+        if self.controller.message(index) is not None:
+            self._show_in_pane(index)
             self.transcript.select(index)
         if self._auto_collapsed:
             self.set_visible(True, remember=False)
@@ -133,10 +139,26 @@ class ReplyPresenter(QObject):
             self._auto_collapsed = True
             self.set_visible(False, remember=False)
 
+    def _version_chosen(self, index: int) -> None:
+        """Another answer version of ``index`` is chosen: show it, its reasoning and figures."""
+        self.transcript.show_other_version(index)
+        self._refresh_transcript(index)
+        if self.pane.index == index:
+            self._show_in_pane(index)
+
     def _refresh_transcript(self, index: int) -> None:
         message = self.controller.message(index)
         if message is not None:
-            self.transcript.update_reply(index, message, message.source)
+            exchange = self.controller.session.exchanges[index]
+            self.transcript.update_reply(
+                index, message, message.source, exchange.chosen, len(exchange.versions)
+            )
+
+    def _show_in_pane(self, index: int) -> None:
+        exchanges = self.controller.session.exchanges
+        exchange = exchanges[index] if 0 <= index < len(exchanges) else None
+        if exchange is not None and exchange.reply is not None:
+            self.pane.show_message(index, exchange.reply, exchange.chosen, len(exchange.versions))
 
     def _cleared(self) -> None:
         self._refresh.cancel()

@@ -62,6 +62,12 @@ body { font: 15px/1.55 system-ui, "Segoe UI", "Noto Sans", "DejaVu Sans", sans-s
   margin-top: 6px; font-size: 13.5px; }
 .meta { font-size: 12px; color: var(--muted); margin-top: 6px; }
 .meta .tools { display: none; }
+.versions { margin-left: 10px; white-space: nowrap; }
+.versions .count { color: var(--fg); font-variant-numeric: tabular-nums; }
+.tools .versions a { margin: 0 2px; padding: 0 4px; font-size: 15px; color: var(--fg); }
+.tools .versions a.disabled { opacity: 0.35; cursor: default; text-decoration: none; }
+.tools .versions a.disabled:hover { color: var(--muted); }
+body.busy .versions { display: none; }
 .ex.done .meta .tools { display: inline; }
 .ex:not(.last) .only-last { display: none; }
 .hidden { display: none !important; }
@@ -111,6 +117,11 @@ const S1 = (() => {
     a.appendChild(el("div", "error hidden"));
     const m = el("div", "meta"); m.appendChild(el("span", "stats"));
     const t = el("span", "tools");
+    const v = el("span", "versions hidden"); v.setAttribute("role", "group");
+    v.appendChild(el("a", "prev", "‹")); v.append(" ");
+    v.appendChild(el("span", "count")); v.append(" ");
+    v.appendChild(el("a", "next", "›"));
+    t.appendChild(v);
     t.appendChild(link(act("copy-answer/" + i), "Copy answer"));
     t.appendChild(link(act("copy-reasoning/" + i), "Copy reasoning"));
     t.appendChild(link(act("regenerate/" + i), "Regenerate", "only-last"));
@@ -140,6 +151,24 @@ const S1 = (() => {
     if (!c) return;
     c.classList.add("copied"); setTimeout(() => c.classList.remove("copied"), 1500);
   });
+  // The "‹ n/m ›" switcher between a reply's answer versions (n, m from 1); hidden for one.
+  function arm(a, i, to, m, what) {
+    const ok = to >= 1 && to <= m;
+    if (ok) a.href = act("version/" + i + "?n=" + (to - 1)); else a.removeAttribute("href");
+    a.classList.toggle("disabled", !ok);
+    a.setAttribute("aria-disabled", String(!ok));
+    a.title = ok ? what + ": version " + to + " of " + m : "No " + what.toLowerCase();
+    a.setAttribute("aria-label", a.title);
+  }
+  function setVersions(v, i, n, m) {
+    v.classList.toggle("hidden", m < 2);
+    const label = "Answer version " + n + " of " + m;
+    v.setAttribute("aria-label", label);
+    const c = v.querySelector(".count");
+    c.textContent = n + "/" + m; c.title = label;
+    arm(v.querySelector(".prev"), i, n - 1, m, "Previous answer");
+    arm(v.querySelector(".next"), i, n + 1, m, "Next answer");
+  }
   function setText(node, text) {
     node.textContent = text || ""; node.classList.toggle("hidden", !text);
   }
@@ -154,6 +183,7 @@ const S1 = (() => {
       setText(s.querySelector(".note"), d.note);
       setText(s.querySelector(".error"), d.error);
       s.querySelector(".stats").textContent = d.stats;
+      setVersions(s.querySelector(".versions"), i, d.version, d.versions);
       s.classList.toggle("done", d.done);
     });
   }
@@ -164,13 +194,17 @@ const S1 = (() => {
   }
   function clear() { truncate(0); }
   function setTheme(dark) { document.documentElement.classList.toggle("dark", dark); }
+  function setBusy(busy) { document.body.classList.toggle("busy", busy); }
   function count() { return log().querySelectorAll(".ex").length; }
   const part = (i, sel) => { const s = section(i); return s ? s.querySelector(sel) : null; };
   function answerText(i) { const e = part(i, ".answer"); return e ? e.innerText : null; }
   function summaryText(i) { const e = part(i, ".summary"); return e ? e.textContent : null; }
   function answerHtml(i) { const e = part(i, ".answer"); return e ? e.innerHTML : null; }
-  return { add, startReply, reply, truncate, select, clear, setTheme, count,
-    answerText, summaryText, answerHtml };
+  // What the switcher shows ("" when hidden): for checks and tests.
+  function versionsText(i) { const e = part(i, ".versions");
+    return e && e.offsetParent !== null ? e.textContent : ""; }
+  return { add, startReply, reply, truncate, select, clear, setTheme, setBusy, count,
+    answerText, summaryText, answerHtml, versionsText };
 })();
 window.S1 = S1;
 """

@@ -31,16 +31,20 @@ log = logging.getLogger(__name__)
 ACTIONS = ("edit", "reasoning", "copy-answer", "copy-reasoning", "regenerate", "think-longer")
 #: The copy link on a code block: ``s1desk:copy-code/MESSAGE?block=K&key=KEY``.
 COPY_CODE = "copy-code"
+#: A reply's answer-version switcher: ``s1desk:version/MESSAGE?n=K&key=KEY`` (K from 0).
+VERSION = "version"
 #: Schemes of answer links handed to the system (model output keeps no other target).
 EXTERNAL_SCHEMES = ("http", "https", "mailto")
 
 
 @dataclass(frozen=True, slots=True)
 class TranscriptAction:
-    """A link clicked in the transcript: ``name`` (one of ``ACTIONS``) on message ``index``."""
+    """A link clicked in the transcript: ``name`` (one of ``ACTIONS``, or ``VERSION``) on
+    message ``index``; for ``VERSION``, the answer ``version`` to show (from 0)."""
 
     name: str
     index: int
+    version: int = 0
 
 
 class _Page(QWebEnginePage):
@@ -71,6 +75,10 @@ class _Page(QWebEnginePage):
                 name, _, index = url.path().partition("/")
                 if name in ACTIONS and index.isdigit():
                     self.action_requested.emit(TranscriptAction(name, int(index)))
+                elif name == VERSION and index.isdigit():
+                    version = QUrlQuery(url).queryItemValue("n")
+                    if version.isdigit():
+                        self.action_requested.emit(TranscriptAction(name, int(index), int(version)))
                 elif name == COPY_CODE and index.isdigit():
                     block = QUrlQuery(url).queryItemValue("block")
                     if block.isdigit():
@@ -187,10 +195,19 @@ class TranscriptView(QWebEngineView):
         self._answers.pop(index, None)
         self.call("startReply", index)
 
-    def update_reply(self, index: int, message: AssistantMessage, source: str = "") -> None:
+    def update_reply(
+        self,
+        index: int,
+        message: AssistantMessage,
+        source: str = "",
+        version: int = 0,
+        versions: int = 1,
+    ) -> None:
         """Refresh message ``index`` only; of its answer, only what changed is rendered.
 
-        ``source`` names the backend that wrote it; it leads the statistics line."""
+        ``source`` names the backend that wrote it; it leads the statistics line.
+        ``message`` is answer ``version`` (from 0) of the ``versions`` of its exchange;
+        with more than one, the reply shows a "‹ 1/2 ›" switcher once it has finished."""
         rendered = self._answers.setdefault(index, StreamingMarkdown())
         update = rendered.update(message.answer, final=message.finished)
         answer = None
@@ -208,6 +225,8 @@ class TranscriptView(QWebEngineView):
                 p for p in (source, stats_line(message) or answer_progress(message)) if p
             ),
             "done": message.finished,
+            "version": version + 1,
+            "versions": versions,
         }
         self.call("reply", index, data)
         if update is not None:
@@ -221,6 +240,14 @@ class TranscriptView(QWebEngineView):
             QGuiApplication.clipboard().setText(blocks[block])
         else:
             log.warning("no code block %d in answer %d to copy", block, index)
+
+    def show_other_version(self, index: int) -> None:
+        """Another answer version of message ``index`` comes next: render it from scratch."""
+        self._answers.pop(index, None)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply is written no answer version can be switched: hide the switchers."""
+        self.call("setBusy", busy)
 
     def truncate(self, index: int) -> None:
         self._forget_from(index)

@@ -74,9 +74,13 @@ class HistoryPanel(QObject):
         self.exports.ask_export(conversation_id)
 
     def open_hit(self, hit: SearchHit) -> None:
-        """Open a search hit's conversation at the message that matched."""
+        """Open a search hit's conversation at the message that matched; an answer version
+        that matched is the one shown (and chosen)."""
         if not self.saver.open_conversation(hit.conversation_id):
             return
+        found = self.saver.version_of(hit.message_id)
+        if found is not None:
+            self.saver.controller.choose_version(*found)
         index = self.saver.exchange_of(hit.message_id)
         if index is None:
             return

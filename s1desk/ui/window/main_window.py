@@ -256,10 +256,7 @@ class MainWindow(QMainWindow):
     def apply_theme(self, name: str) -> None:
         self.colors = theme.apply(_app(), name)
         self.reasoning.set_colors(self.colors)
-        shown = self.reasoning.index
-        message = self.controller.message(shown) if shown is not None else None
-        if shown is not None and message is not None:
-            self.reasoning.show_message(shown, message)  # its markers in the new colours
+        self.replies.show_pane_again()  # its markers in the new colours
         self.banner.set_colors(self.colors)
         self.transcript.set_dark(self.colors.dark)
 
