@@ -30,8 +30,11 @@ def main() -> None:
     parser.add_argument("--kv-heads", type=int)
     args = parser.parse_args()
 
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    import torch  # type: ignore[import-not-found]  # on the GPU machine only
+    from transformers import (  # type: ignore[import-not-found]
+        AutoConfig,
+        AutoModelForCausalLM,
+    )
 
     config = AutoConfig.from_pretrained(args.config_dir)
     for field, value in (
