@@ -18,6 +18,7 @@ site=/tmp/s1desk-site src=/tmp/s1desk-src
 mkdir -p "$site" "$out"
 $py -m pip install -q --no-index --no-deps --no-compile --target "$site" "$wheels"/*.whl || exit 1
 export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 if ! $py -c "import llama_cpp, sys; sys.exit(not llama_cpp.llama_supports_gpu_offload())" 2>/dev/null; then
     rm -rf "$src" && mkdir -p "$src" && tar xzf "$sdist" -C "$src"
