@@ -349,6 +349,10 @@ def provenance(stem: str, r: R) -> str:
         f"{m.get('arch', '?')}, {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
         f"Python {m.get('python', '?')}"
     )
+    if m.get("gpus"):
+        where += ", " + ", ".join(m["gpus"])
+    if m.get("model"):
+        where += f"; model `{m['model']}`"
     if load:
         where += f"; load {load['start'][0]} at the start, {load['end'][0]} at the end"
     line = (

@@ -99,14 +99,22 @@ def _model_params(*, extra_buffers: bool) -> Iterator[None]:
 
 
 class SamplerChain:
-    """A llama.cpp sampler chain kept for a whole generation (penalties keep history)."""
+    """A llama.cpp sampler chain kept for a whole generation (penalties keep history).
 
-    def __init__(self, settings: SamplerSettings, n_vocab: int) -> None:
+    Plain greedy decoding (no repeat penalty) given the context runs as llama.cpp's
+    backend sampler: the argmax is part of the decode (on the GPU when the model is
+    there), so no logits cross to the host and no Python looks at 152k of them. Where
+    the backend sampler is refused, or a decode left no sampled token, the first
+    highest logit is read straight off the logits, as llama.cpp's greedy sampler picks it.
+    """
+
+    def __init__(self, settings: SamplerSettings, n_vocab: int, ctx: Any = None) -> None:
         self._n_vocab = n_vocab
-        #: Plain greedy needs no chain: the first highest logit, as llama.cpp's greedy
-        #: sampler picks it, read straight off the logits (15 µs a token instead of 230
-        #: on a 152k vocabulary).
         self._argmax = settings.greedy and settings.repeat_penalty == 1.0
+        self._ctx: Any = None
+        self._backend: Any = None
+        if self._argmax and ctx is not None:
+            self._attach(ctx)
         params = llama_cpp.llama_sampler_chain_default_params()
         self._chain: Any = llama_cpp.llama_sampler_chain_init(params)
         add = llama_cpp.llama_sampler_chain_add
@@ -130,9 +138,24 @@ class SamplerChain:
             seed = _DEFAULT_SEED if settings.seed is None else settings.seed & 0xFFFFFFFF
             add(self._chain, llama_cpp.llama_sampler_init_dist(seed))
 
+    def _attach(self, ctx: Any) -> None:
+        """Put a greedy chain on sequence 0's decodes (a fresh one: llama.cpp sets a chain
+        up for the backend once)."""
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        if llama_cpp.llama_set_sampler(ctx, 0, chain):
+            self._ctx, self._backend = ctx, chain
+        else:
+            log.info("llama.cpp refused the backend sampler; greedy reads the logits")
+            llama_cpp.llama_sampler_free(chain)
+
     def sample(self, ctx: Any) -> int:
         """Pick the next token from the logits of the last decoded position."""
         if self._argmax:
+            if self._backend is not None:
+                token = int(llama_cpp.llama_get_sampled_token_ith(ctx, -1))
+                if token >= 0:
+                    return token
             logits = llama_cpp.llama_get_logits_ith(ctx, -1)
             return int(np.argmax(np.ctypeslib.as_array(logits, shape=(self._n_vocab,))))
         return int(llama_cpp.llama_sampler_sample(self._chain, ctx, -1))
@@ -143,6 +166,10 @@ class SamplerChain:
             llama_cpp.llama_sampler_accept(self._chain, token)
 
     def close(self) -> None:
+        if self._backend is not None:
+            llama_cpp.llama_set_sampler(self._ctx, 0, None)
+            llama_cpp.llama_sampler_free(self._backend)
+            self._ctx = self._backend = None
         if self._chain is not None:
             llama_cpp.llama_sampler_free(self._chain)
             self._chain = None
@@ -198,6 +225,12 @@ class LlamaSession:
         #: Sequences the context can decode together (batched samples).
         self.n_seq_max: int = int(llama_cpp.llama_n_seq_max(self.ctx))
         self._pieces: dict[int, bytes] = {}
+        #: The one-token batch decoding reuses (sequence 0, logits on).
+        self._one: Any = llama_cpp.llama_batch_init(1, 0, 1)
+        self._one.n_tokens = 1
+        self._one.n_seq_id[0] = 1
+        self._one.seq_id[0][0] = 0
+        self._one.logits[0] = True
         self._abort = threading.Event()
         self._abort_cb: Any = llama_cpp.ggml_abort_callback(self._should_abort)
         vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
@@ -308,8 +341,23 @@ class LlamaSession:
 
     def eval(self, tokens: Sequence[int]) -> None:
         """Append ``tokens`` on top of the cache (no re-evaluation of what is there)."""
-        self.llama.eval(tokens)
+        if len(tokens) == 1:
+            self._eval_one(tokens[0])
+        else:
+            self.llama.eval(tokens)
         self.evaluated += len(tokens)
+
+    def _eval_one(self, token: int) -> None:
+        """One decoding step, without llama-cpp-python's per-call batch building: the
+        cache holds exactly ``n_past`` positions (every cut goes through :meth:`_truncate`)."""
+        n = int(self.llama.n_tokens)
+        self._one.token[0] = token
+        self._one.pos[0] = n
+        code = int(llama_cpp.llama_decode(self.ctx, self._one))
+        if code != 0:
+            raise RuntimeError(f"llama_decode returned {code}")
+        self.llama.input_ids[n] = token
+        self.llama.n_tokens = n + 1
 
     def tuned_step(self, seconds: float) -> None:
         """Report one decoding step's duration; the tuner may change the thread count."""
@@ -343,5 +391,8 @@ class LlamaSession:
     # -- lifetime -------------------------------------------------------
 
     def close(self) -> None:
+        if self._one is not None:
+            llama_cpp.llama_batch_free(self._one)
+            self._one = None
         with contextlib.suppress(Exception):
             self.llama.close()

@@ -111,10 +111,11 @@ class LocalGeneration:
         prompt = base + (
             s.tokenize(fmt.no_think_open) if isinstance(first, CloseThinking) else opening
         )
-        evaluated = s.prefill(prompt, self.cancelled)
-        self.driver.decoding()
-        chain = SamplerChain(request.sampler, s.n_vocab)
+        # Made before the prompt is evaluated: a backend sampler picks from that decode too.
+        chain = SamplerChain(request.sampler, s.n_vocab, s.ctx)
         try:
+            evaluated = s.prefill(prompt, self.cancelled)
+            self.driver.decoding()
             finish = self._loop(chain)
         finally:
             chain.close()

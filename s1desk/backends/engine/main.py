@@ -31,9 +31,17 @@ from s1desk.backends.engine.messages import (
     SampleEvent,
     Shutdown,
 )
-from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frame
+from s1desk.backends.engine.wire import WireClosedError, read_frame, write_frames
 from s1desk.errors import S1DeskError
-from s1desk.events import Done, ErrorEvent, StreamEvent
+from s1desk.events import (
+    BudgetAdjusted,
+    Done,
+    ErrorEvent,
+    Stats,
+    StreamEvent,
+    ThinkingEnd,
+    WaitInjected,
+)
 from s1desk.thinking.formats import FormatName
 from s1desk.thinking.machine import FinishReason
 
@@ -41,6 +49,28 @@ log = logging.getLogger("s1desk.engine")
 
 #: Tokens decoded at load time to prove the kernels run on this CPU and time them.
 PROBE_TOKENS = 8
+#: Events that come faster than this are written together (a fast GPU makes hundreds
+#: of tokens a second; the app need not wake for each): at most one step late.
+FLUSH_S = 1 / 60
+
+
+class _Outbox:
+    """Replies to the app: written at once, except events that follow the last write
+    within :data:`FLUSH_S`, which wait for the next reply (a reply that ends something
+    always writes everything held)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._held: list[object] = []
+        self._last = 0.0
+
+    def send(self, value: object, *, final: bool = True) -> None:
+        self._held.append(value)
+        now = time.perf_counter()
+        if final or now - self._last >= FLUSH_S:
+            write_frames(self._fd, self._held)
+            self._held = []
+            self._last = now
 
 
 class _Inbox:
@@ -105,6 +135,10 @@ def _probe(session: object) -> float:
     return rate
 
 
+#: Events after which a stream may go quiet for long (the app must see them at once).
+_ENDS = (Done, ErrorEvent, WaitInjected, ThinkingEnd, BudgetAdjusted, Stats)
+
+
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer commands until Shutdown or until the app's end of the pipe closes."""
     from s1desk.backends.batch_loop import run_samples
@@ -113,10 +147,9 @@ def serve(read_fd: int, write_fd: int) -> None:
     from s1desk.backends.local_loop import LocalGeneration, session_prompting
 
     inbox = _Inbox(read_fd)
+    outbox = _Outbox(write_fd)
     session: LlamaSession | None = None
-
-    def send(value: object) -> None:
-        write_frame(write_fd, value)
+    send = outbox.send
 
     try:
         while (command := inbox.next()) is not None:
@@ -152,7 +185,7 @@ def serve(read_fd: int, write_fd: int) -> None:
                 cancelled = inbox.running(rid)
 
                 def emit_sample(i: int, event: StreamEvent, rid: int = rid) -> None:
-                    send(SampleEvent(rid, i, event))
+                    send(SampleEvent(rid, i, event), final=isinstance(event, _ENDS))
 
                 try:
                     if session is None:
@@ -194,7 +227,7 @@ def serve(read_fd: int, write_fd: int) -> None:
                 cancelled = inbox.running(rid)
 
                 def emit(event: StreamEvent, rid: int = rid) -> None:
-                    send(Event(rid, event))
+                    send(Event(rid, event), final=isinstance(event, _ENDS))
 
                 try:
                     if session is None:

@@ -135,7 +135,7 @@ class EngineProcess:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._write_fd = cmd_w
-        self._spawn_thread(self._read_replies, loop, rep_r, name="s1desk-engine-replies")
+        self._listen(loop, rep_r)
         self._spawn_thread(self._read_output, name="s1desk-engine-output")
         self._send(Load(self.config))
         while isinstance(reply := await self._replies.get(), _Wake):
@@ -154,6 +154,32 @@ class EngineProcess:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
         thread.start()
         self._threads.append(thread)
+
+    def _listen(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        """Read replies on the event loop itself where it can watch a pipe (one wake-up
+        per batch of replies, no thread between), else on a thread of their own."""
+        try:
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._on_readable, loop, fd, FrameReader(fd))
+        except (NotImplementedError, OSError):  # e.g. a proactor loop on Windows
+            os.set_blocking(fd, True)
+            self._spawn_thread(self._read_replies, loop, fd, name="s1desk-engine-replies")
+
+    def _on_readable(self, loop: asyncio.AbstractEventLoop, fd: int, reader: FrameReader) -> None:
+        try:
+            replies = reader.read_available()
+        except WireClosedError:
+            loop.remove_reader(fd)
+            os.close(fd)
+            self._spawn_thread(self._wait_exit, loop, name="s1desk-engine-exit")
+            return
+        self._deliver(replies)
+
+    def _wait_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        proc = self._proc
+        code = proc.wait() if proc is not None else None
+        with contextlib.suppress(RuntimeError):  # the loop closed first
+            loop.call_soon_threadsafe(self._on_exit, Exited(code))
 
     def _read_replies(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
         try:

@@ -24,8 +24,17 @@ class WireClosedError(EOFError):
 
 def write_frame(fd: int, value: Any) -> None:
     """Send one value; raises :class:`WireClosedError` when the reader is gone."""
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
+    write_frames(fd, [value])
+
+
+def write_frames(fd: int, values: list[Any]) -> None:
+    """Send several values in one write; raises :class:`WireClosedError` when the reader
+    is gone."""
+    parts: list[bytes] = []
+    for value in values:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        parts += [_HEADER.pack(len(data)), data]
+    view = memoryview(b"".join(parts))
     try:
         while view:
             written = os.write(fd, view)
@@ -68,6 +77,20 @@ class FrameReader:
                 raise WireClosedError("end of stream")
             self._buffer += chunk
         return frames
+
+    def read_available(self) -> list[Any]:
+        """The frames completed by what has arrived, without waiting (the pipe is
+        non-blocking); raises :class:`WireClosedError` at the end of the stream."""
+        try:
+            chunk = os.read(self._fd, 1 << 20)
+        except BlockingIOError:
+            return []
+        except OSError as exc:
+            raise WireClosedError(str(exc)) from exc
+        if not chunk:
+            raise WireClosedError("end of stream")
+        self._buffer += chunk
+        return self._complete()
 
     def _complete(self) -> list[Any]:
         buffer = self._buffer

@@ -7,12 +7,21 @@ import os
 import pickle
 import struct
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from s1desk.backends.engine.wire import FrameReader, WireClosedError, read_frame, write_frame
-from s1desk.events import ThinkingText
+from s1desk.backends.engine.main import FLUSH_S, _Outbox
+from s1desk.backends.engine.wire import (
+    FrameReader,
+    WireClosedError,
+    read_frame,
+    write_frame,
+    write_frames,
+)
+from s1desk.events import Done, ThinkingText
+from s1desk.thinking.machine import FinishReason
 
 
 @pytest.fixture
@@ -69,3 +78,27 @@ def test_single_frames_still_read_one_at_a_time(pipe: tuple[int, int]) -> None:
     r, w = pipe
     write_frame(w, {"a": 1})
     assert read_frame(r) == {"a": 1}
+
+
+def test_several_values_in_one_write(pipe: tuple[int, int]) -> None:
+    r, w = pipe
+    write_frames(w, [ThinkingText("a"), ThinkingText("b"), Done(FinishReason.STOP)])
+    assert FrameReader(r).read() == [ThinkingText("a"), ThinkingText("b"), Done(FinishReason.STOP)]
+
+
+def test_the_outbox_holds_fast_events_until_an_end_and_keeps_their_order(
+    pipe: tuple[int, int],
+) -> None:
+    r, w = pipe
+    outbox = _Outbox(w)
+    outbox.send(ThinkingText("first"), final=False)  # nothing written yet: goes at once
+    reader = FrameReader(r)
+    assert reader.read() == [ThinkingText("first")]
+    os.set_blocking(r, False)
+    outbox.send(ThinkingText("soon after"), final=False)
+    assert reader.read_available() == []  # held: it came within FLUSH_S of the last write
+    outbox.send(Done(FinishReason.STOP))
+    assert reader.read_available() == [ThinkingText("soon after"), Done(FinishReason.STOP)]
+    time.sleep(FLUSH_S * 1.5)
+    outbox.send(ThinkingText("later"), final=False)
+    assert reader.read_available() == [ThinkingText("later")]
