@@ -5,12 +5,14 @@ The prompt is evaluated once on sequence 0 and copied to the others
 in a single ``llama_decode``. Every sequence has its own sampler chain (its own
 seed) and its own :class:`BudgetForcer`, so a Wait or a cut on one of them is
 just more tokens for that sequence in the next batch; a finished sequence
-drops out. Runs in the engine process, on its one worker thread.
+drops out. Each sequence reports through its own :class:`Driver`, as a single
+generation does. Runs in the engine process, on its one worker thread.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import threading
 import time
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 import llama_cpp
 
 from s1desk.backends.base import GenerationRequest
-from s1desk.backends.driver import ANSWER_RESERVE, fit_policy
+from s1desk.backends.driver import ANSWER_RESERVE, Driver, fit_policy
 from s1desk.backends.llama_batch import BatchSampler, TokenBatch
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.errors import ContextOverflowError, S1DeskError
@@ -29,24 +31,22 @@ from s1desk.events import (
     BudgetAdjusted,
     Done,
     ErrorEvent,
-    Stats,
     StreamEvent,
-    ThinkingEnd,
     ThinkingText,
-    WaitInjected,
 )
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.format import ANSWER_OPEN, THINK_OPEN, render_prompt_parts
+from s1desk.thinking.formats import FormatName, thinking_format
 from s1desk.thinking.machine import (
     BudgetForcer,
-    CloseReason,
     CloseThinking,
     Finish,
     FinishReason,
     InjectWait,
     Phase,
 )
-from s1desk.thinking.policy import BudgetPolicy
+from s1desk.thinking.policy import BudgetPolicy, CapLanding
+from s1desk.thinking.sentences import ends_sentence
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class _Sequence:
 
     index: int
     chain: BatchSampler
-    forcer: BudgetForcer
+    #: Its budget forcer, clock and reports.
+    driver: Driver
     #: The position its next token takes (its length in the KV cache).
     pos: int
     #: Positions it may fill: its share of the context.
@@ -75,10 +76,11 @@ class _Sequence:
     pending: list[int] = field(default_factory=list)
     decoder: codecs.IncrementalDecoder = field(default_factory=_decoder)
     finished: bool = False
-    sampled: int = 0
     decoded: int = 0
-    first_token: float | None = None
-    thinking_end: float | None = None
+
+    @property
+    def forcer(self) -> BudgetForcer:
+        return self.driver.machine
 
 
 def _need(policy: BudgetPolicy, overhead: int) -> int:
@@ -116,6 +118,8 @@ class _Prompt:
     opening: list[int]
     answer_open: list[int]
     suffix: list[int]
+    #: The wrap-up message forced before the delimiter (``wrap-up`` landing only).
+    lead: list[int]
     policy: BudgetPolicy
     adjusted: BudgetAdjusted | None
 
@@ -125,13 +129,15 @@ class _Prompt:
         answer_open = s.tokenize(ANSWER_OPEN)
         suffix = s.tokenize(req.policy.cap_suffix, special=False) if req.policy.cap_suffix else []
         opening = s.tokenize(THINK_OPEN)
-        overhead = len(answer_open) + len(suffix)
+        wraps = req.policy.landing is CapLanding.WRAP_UP and req.policy.wrap_up_text
+        lead = s.tokenize(req.policy.wrap_up_text, special=False) if wraps else []
+        overhead = len(answer_open) + len(suffix) + len(lead)
         policy, adjusted = fit_policy(req.policy, len(base) + len(opening), overhead, s.n_ctx)
-        return cls(base, opening, answer_open, suffix, policy, adjusted)
+        return cls(base, opening, answer_open, suffix, lead, policy, adjusted)
 
     @property
     def overhead(self) -> int:
-        return len(self.answer_open) + len(self.suffix)
+        return len(self.answer_open) + len(self.suffix) + len(self.lead)
 
     @property
     def thinking_prompt_len(self) -> int:
@@ -194,13 +200,14 @@ class BatchGeneration:
         self.samplers = list(samplers)
         self.emit = emit
         self.cancelled = cancelled
-        self.start = time.perf_counter()
-        self.decode_start = self.start
+        s1 = thinking_format(FormatName.S1)
+        self.drivers = [Driver(functools.partial(emit, i), s1) for i in range(len(samplers))]
         self.end_tokens = session.eog_tokens | (
             {session.im_start} if session.im_start is not None else set()
         )
         self.sequences: list[_Sequence] = []
         self._wait_tokens: list[int] = []
+        self._lead: list[int] = []
         self.prompt_len = 0
         self.prompt_evaluated = 0
 
@@ -235,8 +242,8 @@ class BatchGeneration:
         count = len(self.samplers)
         share = batch_room(policy, p.thinking_prompt_len, p.overhead, s.n_ctx, count)
         self._wait_tokens = s.tokenize(policy.wait_text, special=False) if policy.wait_text else []
-        forcers = [BudgetForcer(policy) for _ in self.samplers]
-        firsts = [f.start() for f in forcers]
+        self._lead = p.lead
+        firsts = [d.start_fitted(policy) for d in self.drivers]
         closed_at_once = isinstance(firsts[0], CloseThinking)
         prompt = base + (answer_open if closed_at_once else opening)
         if adjusted is not None:
@@ -251,21 +258,18 @@ class BatchGeneration:
             for i in range(1, count):
                 llama_cpp.llama_memory_seq_rm(memory, i, -1, -1)
                 llama_cpp.llama_memory_seq_cp(memory, 0, i, -1, -1)
-            self.decode_start = time.perf_counter()
             for i, settings in enumerate(self.samplers):
                 chains.append(BatchSampler(settings, s.n_vocab))
                 self.sequences.append(
                     _Sequence(
                         index=i,
                         chain=chains[-1],
-                        forcer=forcers[i],
+                        driver=self.drivers[i],
                         pos=len(prompt),
                         limit=len(prompt) + share,
                     )
                 )
-                if closed_at_once:
-                    self.sequences[-1].thinking_end = self.decode_start
-                    self.emit(i, ThinkingEnd(reason=CloseReason.NONE, thinking_tokens=0))
+                self.drivers[i].decoding()
             self._loop(batch, answer_open, suffix)
         finally:
             for chain in chains:
@@ -275,7 +279,7 @@ class BatchGeneration:
 
     def _capacity(self, count: int, answer_open: list[int], suffix: list[int]) -> int:
         """Tokens one step may carry: a sampled token, a Wait and the closing delimiters each."""
-        per_sequence = 1 + len(self._wait_tokens) + len(answer_open) + len(suffix)
+        per_sequence = 1 + len(self._wait_tokens) + len(self._lead) + len(answer_open) + len(suffix)
         return max(min(count * per_sequence, self.session.llama.n_batch), per_sequence)
 
     def _restore(self, memory: object, prompt_len: int, count: int) -> None:
@@ -336,9 +340,8 @@ class BatchGeneration:
         assert q.logits is not None
         token = q.chain.sample_at(self.session.ctx, q.logits)
         q.logits = None
-        q.sampled += 1
-        if q.first_token is None:
-            q.first_token = time.perf_counter()
+        q.driver.clock.generated += 1
+        q.driver.clock.token_seen()
         forcer = q.forcer
         emit = self.emit
         if forcer.phase is Phase.THINKING:
@@ -347,14 +350,7 @@ class BatchGeneration:
                 decision = forcer.end_requested()
                 if isinstance(decision, InjectWait):
                     wait = self._wait_tokens[: decision.room]
-                    emit(
-                        q.index,
-                        WaitInjected(
-                            text=self._text_of(wait),
-                            at=forcer.wait_positions[-1],
-                            index=forcer.waits,
-                        ),
-                    )
+                    q.driver.waited(self._text_of(wait))
                     self._force(q, wait)
                     after = forcer.injected(len(wait))
                     if isinstance(after, CloseThinking):
@@ -365,7 +361,7 @@ class BatchGeneration:
             text = q.decoder.decode(self.session.piece(token))
             if text:
                 emit(q.index, ThinkingText(text))
-            decision_t = forcer.thought(1)
+            decision_t = forcer.thought(1, sentence_end=ends_sentence(text))
             q.pending.append(token)
             if isinstance(decision_t, CloseThinking):
                 self._flush(q, ThinkingText)
@@ -392,15 +388,10 @@ class BatchGeneration:
     def _close(
         self, q: _Sequence, decision: CloseThinking, answer_open: list[int], suffix: list[int]
     ) -> None:
-        self._force(q, answer_open + (suffix if decision.suffix else []))
-        q.thinking_end = time.perf_counter()
+        lead = self._lead if decision.lead else []
+        self._force(q, lead + answer_open + (suffix if decision.suffix else []))
         q.decoder = _decoder()
-        self.emit(
-            q.index,
-            ThinkingEnd(reason=decision.reason, thinking_tokens=q.forcer.thinking_tokens),
-        )
-        if decision.suffix:
-            self.emit(q.index, AnswerText(decision.suffix))
+        q.driver.closed(decision, len(lead))
 
     def _flush(self, q: _Sequence, kind: type[ThinkingText] | type[AnswerText]) -> None:
         rest = q.decoder.decode(b"", final=True)
@@ -416,23 +407,10 @@ class BatchGeneration:
         q.finished = True
         q.pending = []
         q.logits = None
-        now = time.perf_counter()
-        decode_s = max(now - self.decode_start, 1e-9)
-        thinking_end = q.thinking_end if q.thinking_end is not None else now
         prompt_evaluated = self.prompt_evaluated if q.index == 0 else 0
-        self.emit(
-            q.index,
-            Stats(
-                prompt_tokens=self.prompt_len,
-                cached_prompt_tokens=self.prompt_len - self.prompt_evaluated,
-                thinking_tokens=q.forcer.thinking_tokens,
-                answer_tokens=q.forcer.answer_tokens,
-                waits=q.forcer.waits,
-                time_to_first_token_s=(q.first_token or now) - self.start,
-                thinking_s=max(thinking_end - self.decode_start, 0.0),
-                total_s=now - self.start,
-                tokens_per_second=q.sampled / decode_s,
-                evaluated_tokens=q.decoded + prompt_evaluated,
-            ),
+        q.driver.finish(
+            reason,
+            prompt_tokens=self.prompt_len,
+            cached=self.prompt_len - self.prompt_evaluated,
+            evaluated=q.decoded + prompt_evaluated,
         )
-        self.emit(q.index, Done(reason=reason))

@@ -127,7 +127,12 @@ class Driver:
         fitted, adjusted = fit_policy(policy, prompt_len, overhead, n_ctx, remedy)
         if adjusted is not None:
             self.emit(adjusted)
-        self.forcer = BudgetForcer(fitted, delimiter=self.format.think_close)
+        return self.start_fitted(fitted)
+
+    def start_fitted(self, policy: BudgetPolicy) -> Think | CloseThinking:
+        """Start the machine on a budget already fitted to the context (samples decoded
+        together fit theirs as a group)."""
+        self.forcer = BudgetForcer(policy, delimiter=self.format.think_close)
         return self.forcer.start()
 
     def decoding(self) -> None:

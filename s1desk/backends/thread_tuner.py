@@ -23,9 +23,14 @@ MAX_HOLD_TOKENS = 1024
 MARGIN = 0.05
 #: Explore at once when steps get this much slower than when the choice was made.
 SLOWDOWN = 1.5
+#: ... or when two steps in a row are this much slower: another program taking a core
+#: makes the spinning threads several times slower at once, and each such step is costly.
+SPIKE = 2.5
 #: A candidate whose first steps are this much slower than the best known is dropped
 #: from the probe at once: measuring a bad count fully would cost more than it tells.
 ABANDON = 1.4
+#: A choice whose rivals are all this much slower is clear: the next look waits longer.
+CLEAR = 2.0
 #: Steps measured before a candidate can be abandoned.
 ABANDON_AFTER = 2
 
@@ -95,6 +100,11 @@ class ThreadTuner:
         self._recent.append(seconds)
         if len(self._recent) > PROBE_TOKENS:
             self._recent.pop(0)
+        spikes = self._recent[-2:]
+        if len(spikes) == 2 and min(spikes) > self._chosen_step * SPIKE:
+            # Two such steps in a row (one can be a hiccup); the steps before them are
+            # from before the change, so these two alone tell.
+            return self._start_probe(known=spikes)
         slowed = (
             len(self._recent) == PROBE_TOKENS
             and statistics.median(self._recent) > self._chosen_step * SLOWDOWN
@@ -125,7 +135,11 @@ class ThreadTuner:
         self._chosen_step = medians[keep]
         self._held = 0
         self._recent = []
-        self._hold = min(self._hold * 2, MAX_HOLD_TOKENS) if keep == first else HOLD_TOKENS
+        # Kept, or every rival at least twice as slow (a busy machine that stays busy):
+        # look again later each time.
+        clear = all(m >= medians[keep] * CLEAR for c, m in medians.items() if c != keep)
+        confident = keep == first or clear
+        self._hold = min(self._hold * 2, MAX_HOLD_TOKENS) if confident else HOLD_TOKENS
         return self._switch(keep)
 
     def _switch(self, threads: int) -> int | None:

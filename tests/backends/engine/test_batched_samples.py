@@ -20,7 +20,7 @@ from s1desk.events import Done, ErrorEvent, StreamEvent, ThinkingText
 from s1desk.lab.batching import SampleStreamer
 from s1desk.sampling import SamplerSettings
 from s1desk.thinking.machine import CloseReason, FinishReason
-from s1desk.thinking.policy import BudgetPolicy
+from s1desk.thinking.policy import BudgetPolicy, CapLanding
 from support.events import Transcript
 
 pytestmark = pytest.mark.model
@@ -116,6 +116,28 @@ def test_greedy_samples_decoded_together_equal_the_sequential_generation(
         _same(sample, sequential)
     # The cache is left as one request leaves it: the next one runs as before.
     assert runner.run(_sequential(backend, SUM)).reasoning == sequential.reasoning
+
+
+@pytest.mark.parametrize(
+    "landing",
+    [CapLanding.WRAP_UP, CapLanding.FINISH_SENTENCE],
+    ids=["wrap-up", "finish-sentence"],
+)
+def test_soft_landings_in_a_batch_equal_the_sequential_generation(
+    runner: asyncio.Runner, backend: LocalBackend, landing: CapLanding
+) -> None:
+    policy = BudgetPolicy(max_thinking=16, max_answer=8, landing=landing, grace_tokens=6)
+    request = dataclasses.replace(LONG, policy=policy)
+    _prime(runner, backend, request)
+    sequential = runner.run(_sequential(backend, request))
+    assert sequential.thinking_end.reason is CloseReason.CAP
+    if landing is CapLanding.WRAP_UP:
+        assert sequential.reasoning.endswith(policy.wrap_up_text)
+        assert sequential.thinking_end.overshoot_tokens > 0
+    for sample in runner.run(_batched(backend, request, [SamplerSettings()] * 2)):
+        _same(sample, sequential)
+        assert sample.thinking_end.overshoot_tokens == sequential.thinking_end.overshoot_tokens
+        assert sample.stats.overshoot_tokens == sequential.stats.overshoot_tokens
 
 
 def test_each_seeded_sample_equals_a_sequential_run_with_its_seed(

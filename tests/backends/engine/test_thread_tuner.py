@@ -105,3 +105,32 @@ def test_one_core_never_switches() -> None:
 def test_no_candidates_is_an_error() -> None:
     with pytest.raises(ValueError, match="no thread counts"):
         ThreadTuner([])
+
+
+def test_two_much_slower_steps_start_a_look_at_once() -> None:
+    # Beside a program that just started spinning, 2 threads took 0.7 s a token here
+    # against 0.09 s on 1: waiting for 8 such steps would cost 5 s.
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.045, 1: 0.080}, 3 * PROBE_TOKENS)
+    assert tuner.current == 2
+    used = run(tuner, {2: 0.700, 1: 0.090}, 2 * PROBE_TOKENS)
+    assert used.count(2) == 2
+    assert used[-1] == 1
+
+
+def test_a_single_hiccup_is_not_a_busy_machine() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.045, 1: 0.080}, 3 * PROBE_TOKENS)
+    tuner.step(0.5)
+    used = run(tuner, {2: 0.045, 1: 0.080}, 20)
+    assert used == [2] * 20
+
+
+def test_a_machine_that_stays_busy_costs_few_slow_steps() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.045, 1: 0.080}, 128)
+    used = run(tuner, {2: 0.700, 1: 0.090}, 512)
+    # Two slow steps, then one per later look (after 128, 256 tokens: the choice was
+    # clear, 1 thread being 7 times faster, so each look waits twice as long).
+    assert used.count(2) <= 4
+    assert used[-1] == 1
