@@ -296,6 +296,7 @@ class BatchGeneration:
         s = self.session
         ctx = s.ctx
         tuner = s.tuner
+        s.generation_started()
         if tuner is not None:  # batches of several tokens use the tuned count too
             llama_cpp.llama_set_n_threads(ctx, s.threads, s.threads)
         try:

@@ -12,6 +12,7 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
+from s1desk.backends.cpu_meter import CpuMeter
 from s1desk.backends.llama_sequences import sequence_context_params
 from s1desk.backends.local_config import LocalModelConfig, default_threads, usable_cores
 from s1desk.backends.thread_tuner import ThreadTuner, candidate_threads
@@ -184,7 +185,13 @@ class LlamaSession:
     def __init__(self, config: LocalModelConfig) -> None:
         info = read_gguf(config.path)
         n_gpu_layers = config.n_gpu_layers if gpu_offload_supported() else 0
-        self.tuner = None if config.n_threads else ThreadTuner(candidate_threads(usable_cores()))
+        #: What other programs leave free, for the tuner (measured per generation).
+        self.meter = CpuMeter()
+        self.tuner = (
+            None
+            if config.n_threads
+            else ThreadTuner(candidate_threads(usable_cores()), ceiling=self.meter.free_cores)
+        )
         threads = config.n_threads or (self.tuner.current if self.tuner else default_threads())
         threads_batch = config.n_threads_batch or default_threads()
         self.config = config
@@ -358,6 +365,10 @@ class LlamaSession:
             raise RuntimeError(f"llama_decode returned {code}")
         self.llama.input_ids[n] = token
         self.llama.n_tokens = n + 1
+
+    def generation_started(self) -> None:
+        """A request begins: the tuner's view of other programs starts afresh."""
+        self.meter.start()
 
     def tuned_step(self, seconds: float) -> None:
         """Report one decoding step's duration; the tuner may change the thread count."""

@@ -111,6 +111,7 @@ class LocalGeneration:
         prompt = base + (
             s.tokenize(fmt.no_think_open) if isinstance(first, CloseThinking) else opening
         )
+        s.generation_started()
         # Made before the prompt is evaluated: a backend sampler picks from that decode too.
         chain = SamplerChain(request.sampler, s.n_vocab, s.ctx)
         try:

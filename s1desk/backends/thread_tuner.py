@@ -10,6 +10,7 @@ keeps the faster, and looks again now and then or when the speed drops.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: Tokens measured per candidate when exploring.
@@ -46,6 +47,9 @@ class ThreadTuner:
     """Feed it the duration of each decoded token; it says when to change the thread count."""
 
     candidates: list[int]
+    #: The most threads worth trying now (cores others leave free), or None when unknown:
+    #: beside a busy program a probe of more threads costs a very slow step or two.
+    ceiling: Callable[[], int | None] | None = None
     current: int = 0
     _probe: list[int] = field(default_factory=list)
     _times: dict[int, list[float]] = field(default_factory=dict)
@@ -69,10 +73,27 @@ class ThreadTuner:
         Otherwise the current count is measured first, so a probe starts without
         a switch.
         """
+        top = self.ceiling() if self.ceiling is not None else None
+        allowed = [c for c in self.candidates if top is None or c <= top]
+        allowed = allowed or [min(self.candidates)]
         self._first = self.current
-        others = [c for c in self.candidates if c != self.current]
+        others = [c for c in allowed if c != self.current]
         self._times = {c: [] for c in [self.current, *others]}
-        if known and others:
+        if self.current not in allowed:
+            # Others took the cores this count needs: measure only what fits.
+            self._first = allowed[0]
+            self._probe = list(allowed)
+            return self._switch(allowed[0])
+        if not others:
+            # Nothing else fits beside the other programs: keep the count, take its
+            # steps now as the measure of a slowdown, and look again later.
+            self._probe = []
+            self._chosen_step = statistics.median(known) if known else self._chosen_step
+            self._held = 0
+            self._recent = []
+            self._hold = min(self._hold * 2, MAX_HOLD_TOKENS)
+            return None
+        if known:
             self._times[self.current] = list(known)
             self._probe = others
             return self._switch(others[0])
@@ -90,6 +111,9 @@ class ThreadTuner:
         if self._probe:
             times = self._times[self.current]
             times.append(seconds)
+            if self.current == self._first and self._spiked(times):
+                # The machine changed while the choice was being checked: as when held.
+                return self._start_probe(known=times[-2:])
             if len(times) < PROBE_TOKENS and not self._hopeless(times):
                 return None
             self._probe.pop(0)
@@ -100,11 +124,9 @@ class ThreadTuner:
         self._recent.append(seconds)
         if len(self._recent) > PROBE_TOKENS:
             self._recent.pop(0)
-        spikes = self._recent[-2:]
-        if len(spikes) == 2 and min(spikes) > self._chosen_step * SPIKE:
-            # Two such steps in a row (one can be a hiccup); the steps before them are
-            # from before the change, so these two alone tell.
-            return self._start_probe(known=spikes)
+        if self._spiked(self._recent):
+            # The steps before the last two are from before the change: these alone tell.
+            return self._start_probe(known=self._recent[-2:])
         slowed = (
             len(self._recent) == PROBE_TOKENS
             and statistics.median(self._recent) > self._chosen_step * SLOWDOWN
@@ -114,6 +136,12 @@ class ThreadTuner:
         if self._held >= self._hold:
             return self._start_probe()
         return None
+
+    def _spiked(self, times: list[float]) -> bool:
+        """Whether the last two steps were both far slower than the chosen count's (one
+        alone can be a hiccup)."""
+        last = times[-2:]
+        return len(last) == 2 and self._chosen_step > 0 and min(last) > self._chosen_step * SPIKE
 
     def _hopeless(self, times: list[float]) -> bool:
         """Whether the candidate being measured is already clearly slower than the best:

@@ -134,3 +134,36 @@ def test_a_machine_that_stays_busy_costs_few_slow_steps() -> None:
     # clear, 1 thread being 7 times faster, so each look waits twice as long).
     assert used.count(2) <= 4
     assert used[-1] == 1
+
+
+def test_counts_that_others_leave_no_room_for_are_not_tried() -> None:
+    free = {"cores": 2}
+    tuner = ThreadTuner([2, 1], ceiling=lambda: free["cores"])
+    run(tuner, {2: 0.045, 1: 0.080}, 128)
+    assert tuner.current == 2
+    free["cores"] = 1  # a program starts spinning on one of the two cores
+    used = run(tuner, {2: 0.700, 1: 0.090}, 1000)
+    assert used.count(2) == 2, "only the two slow steps that show the change"
+    assert used[-1] == 1
+    free["cores"] = 2  # it ends: the next look tries 2 again
+    used = run(tuner, {2: 0.045, 1: 0.080}, 1100)
+    assert used[-1] == 2
+
+
+def test_a_look_when_others_took_a_core_moves_at_once() -> None:
+    free: dict[str, int | None] = {"cores": None}  # unknown at first: everything is tried
+    tuner = ThreadTuner([2, 1], ceiling=lambda: free["cores"])
+    run(tuner, {2: 0.045, 1: 0.080}, 2 * PROBE_TOKENS)
+    assert tuner.current == 2
+    free["cores"] = 1
+    tuner._start_probe()
+    assert tuner.current == 1
+
+
+def test_a_machine_that_turns_busy_during_a_look_is_noticed_within_two_steps() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.045, 1: 0.080}, 3 * PROBE_TOKENS)
+    tuner._start_probe()  # a periodic look starts by measuring the current count (2)
+    used = run(tuner, {2: 0.700, 1: 0.090}, 2 * PROBE_TOKENS)
+    assert used.count(2) == 2
+    assert used[-1] == 1
