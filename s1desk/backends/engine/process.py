@@ -285,10 +285,12 @@ class EngineProcess:
                         yield ErrorEvent(message=message, kind="EngineCrashedError")
                     return
         finally:
-            if not finished:
-                token.cancel()
-                await self._drain(token, rid, sent_cancel)
-            withdraw()
+            try:
+                if not finished:
+                    token.cancel()
+                    await self._drain(token, rid, sent_cancel)
+            finally:
+                withdraw()
 
     async def generate_samples(
         self,
@@ -334,10 +336,12 @@ class EngineProcess:
                             yield i, ErrorEvent(message=message, kind="EngineCrashedError")
                     return
         finally:
-            if not finished:
-                token.cancel()
-                await self._drain(token, rid, sent_cancel)
-            withdraw()
+            try:
+                if not finished:
+                    token.cancel()
+                    await self._drain(token, rid, sent_cancel)
+            finally:
+                withdraw()
 
     async def _drain(self, cancel: CancelToken, rid: int, sent_cancel: list[bool]) -> None:
         """After the consumer left early: cancel and wait until the engine is free again."""
