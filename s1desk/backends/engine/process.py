@@ -176,6 +176,7 @@ class EngineProcess:
         self._deliver(replies)
 
     def _wait_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for the process to end (its pipe has closed) and report how."""
         proc = self._proc
         code = proc.wait() if proc is not None else None
         with contextlib.suppress(RuntimeError):  # the loop closed first
@@ -190,10 +191,7 @@ class EngineProcess:
             pass
         finally:
             os.close(fd)
-            proc = self._proc
-            code = proc.wait() if proc is not None else None
-            with contextlib.suppress(RuntimeError):  # the loop closed first
-                loop.call_soon_threadsafe(self._on_exit, Exited(code))
+            self._wait_exit(loop)
 
     def _deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
