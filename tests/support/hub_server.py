@@ -89,6 +89,22 @@ class HubState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     arrivals: itertools.count[int] = field(default_factory=itertools.count)
+    #: Requests being answered: a test's last request is logged after its answer went
+    #: out, so the next test's reset waits for it rather than find it in its own log.
+    in_flight: int = 0
+
+    def __post_init__(self) -> None:
+        self._idle = threading.Condition(self.lock)
+
+    def request_started(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+
+    def request_ended(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.notify_all()
 
     def reset(
         self,
@@ -97,8 +113,10 @@ class HubState:
         token: str | None = None,
         private: set[str] | None = None,
     ) -> None:
-        """Serve ``repos`` with no faults and an empty log (between tests)."""
+        """Serve ``repos`` with no faults and an empty log (between tests), once the requests
+        of the test before have been answered and logged (a stuck one is waited for 5 s)."""
         with self.lock:
+            self._idle.wait_for(lambda: self.in_flight == 0, timeout=5)
             self.repos = repos
             self.token = token
             self.private = private or set()
@@ -138,6 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, *, head: bool) -> None:
         state = self.server.state
+        state.request_started()
+        try:
+            self._answer(state, head=head)
+        finally:
+            state.request_ended()
+
+    def _answer(self, state: HubState, *, head: bool) -> None:
         with state.lock:
             self._arrival = next(state.arrivals)
         path = unquote(urlsplit(self.path).path)
