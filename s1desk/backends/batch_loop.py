@@ -298,7 +298,7 @@ class BatchGeneration:
         tuner = s.tuner
         s.generation_started()
         if tuner is not None:  # batches of several tokens use the tuned count too
-            llama_cpp.llama_set_n_threads(ctx, s.threads, s.threads)
+            s.apply_threads(batch=s.threads)
         try:
             step_start = time.perf_counter()
             while True:
@@ -326,12 +326,12 @@ class BatchGeneration:
                 if tuner is not None and batch.size:
                     threads = tuner.step(now - step_start)
                     if threads is not None:
-                        llama_cpp.llama_set_n_threads(ctx, threads, threads)
                         s.threads = threads
+                        s.apply_threads(batch=threads)
                 step_start = now
         finally:
             if tuner is not None:
-                llama_cpp.llama_set_n_threads(ctx, s.threads, s.threads_batch)
+                s.apply_threads()
 
     def _step(self, q: _Sequence, answer_open: list[int], suffix: list[int]) -> None:
         """Sample sequence ``q``'s next token and decide; what to decode goes to ``q.pending``."""

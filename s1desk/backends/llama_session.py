@@ -6,6 +6,7 @@ import collections
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from s1desk.backends.cpu_meter import CpuMeter
 from s1desk.backends.llama_sequences import sequence_context_params
 from s1desk.backends.local_config import LocalModelConfig, default_threads, usable_cores
+from s1desk.backends.step_guard import StepGuard
 from s1desk.backends.thread_tuner import ThreadTuner, candidate_threads
 from s1desk.errors import ModelLoadError
 from s1desk.models.gguf import read_gguf
@@ -25,7 +27,6 @@ from s1desk.thinking.format import PromptPart
 log = logging.getLogger(__name__)
 
 _DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's LLAMA_DEFAULT_SEED: a random seed
-_NO_ABORT: Any = llama_cpp.ggml_abort_callback()  # a NULL callback
 _KV_GGML_TYPES = {
     "f16": llama_cpp.GGML_TYPE_F16,
     "q8_0": llama_cpp.GGML_TYPE_Q8_0,
@@ -199,6 +200,8 @@ class LlamaSession:
         self.gpu_layers = n_gpu_layers
         self.threads = threads
         self.threads_batch = threads_batch
+        #: The (decode, batch) counts llama.cpp was last given.
+        self._applied = (threads, threads_batch)
         #: Tokens llama.cpp has evaluated (decoded) in this session.
         self.evaluated = 0
         _recent.clear()
@@ -240,6 +243,14 @@ class LlamaSession:
         self._one.logits[0] = True
         self._abort = threading.Event()
         self._abort_cb: Any = llama_cpp.ggml_abort_callback(self._should_abort)
+        #: Stops a decoding step that runs far past its time (a thread too many beside a
+        #: busy program), so the tuner can redo it with fewer threads.
+        self._guard = StepGuard(self.ctx)
+        self._guard.install()
+        #: Seconds of steps stopped and redone since the last report to the tuner.
+        self._lost = 0.0
+        #: Steps stopped at their deadline and redone, in this session.
+        self.overruns = 0
         vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
         self.eog_tokens = frozenset(
             t for t in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, t)
@@ -343,7 +354,7 @@ class LlamaSession:
                 return 0
             raise
         finally:
-            llama_cpp.llama_set_abort_callback(self.ctx, _NO_ABORT, None)
+            self._guard.install()
         return len(todo)
 
     def eval(self, tokens: Sequence[int]) -> None:
@@ -360,7 +371,21 @@ class LlamaSession:
         n = int(self.llama.n_tokens)
         self._one.token[0] = token
         self._one.pos[0] = n
-        code = int(llama_cpp.llama_decode(self.ctx, self._one))
+        tuner, guard = self.tuner, self._guard
+        while True:
+            limit = tuner.step_limit() if tuner is not None else None
+            guard.expect(limit)
+            start = time.perf_counter() if limit is not None else 0.0
+            code = int(llama_cpp.llama_decode(self.ctx, self._one))
+            if not (guard.done() and code == 2 and tuner is not None):
+                break
+            # Stopped at its deadline (llama.cpp removed the position): fewer threads.
+            lost = time.perf_counter() - start
+            self._lost += lost
+            self.overruns += 1
+            threads = tuner.overran(lost)
+            if threads is not None:
+                self.set_threads(threads)
         if code != 0:
             raise RuntimeError(f"llama_decode returned {code}")
         self.llama.input_ids[n] = token
@@ -373,14 +398,32 @@ class LlamaSession:
     def tuned_step(self, seconds: float) -> None:
         """Report one decoding step's duration; the tuner may change the thread count."""
         if self.tuner is not None:
+            seconds, self._lost = max(0.0, seconds - self._lost), 0.0
             threads = self.tuner.step(seconds)
             if threads is not None:
-                self.set_threads(threads)
+                self.threads = threads
+            self.apply_threads()
 
     def set_threads(self, threads: int) -> None:
-        """Decode with ``threads`` from the next token on (prompt threads unchanged)."""
-        llama_cpp.llama_set_n_threads(self.ctx, threads, self.threads_batch)
+        """Decode with ``threads`` from the next token on."""
         self.threads = threads
+        self.apply_threads()
+
+    def batch_threads(self) -> int:
+        """Threads for evaluations of several tokens (a prompt, forced text): the configured
+        count, but with automatic threads no more than the tuner last settled on for
+        decoding: beside a busy program a forced close on 2 threads took 7 s here."""
+        settled = self.tuner.settled if self.tuner is not None else None
+        if settled is None or self.config.n_threads_batch:
+            return self.threads_batch
+        return min(self.threads_batch, settled)
+
+    def apply_threads(self, batch: int | None = None) -> None:
+        """Give llama.cpp the decode count and ``batch`` (default :meth:`batch_threads`)."""
+        wanted = (self.threads, batch or self.batch_threads())
+        if wanted != self._applied:
+            llama_cpp.llama_set_n_threads(self.ctx, *wanted)
+            self._applied = wanted
 
     def reset(self) -> None:
         self._truncate(0)
@@ -402,6 +445,7 @@ class LlamaSession:
     # -- lifetime -------------------------------------------------------
 
     def close(self) -> None:
+        self._guard.close()
         if self._one is not None:
             llama_cpp.llama_batch_free(self._one)
             self._one = None

@@ -6,6 +6,8 @@ import pytest
 
 from s1desk.backends.thread_tuner import (
     HOLD_TOKENS,
+    MIN_LIMIT,
+    OVERRUN,
     PROBE_TOKENS,
     ThreadTuner,
     candidate_threads,
@@ -94,6 +96,12 @@ def test_a_machine_that_turns_quiet_is_noticed_within_the_first_hold() -> None:
 def test_noise_within_the_margin_does_not_switch() -> None:
     tuner = ThreadTuner([2, 1])
     used = run(tuner, {2: 0.050, 1: 0.049}, 3 * PROBE_TOKENS)
+    assert used[:PROBE_TOKENS] == [1] * PROBE_TOKENS, "the first look starts on the smallest"
+    assert used[-1] == 1
+    tuner = ThreadTuner([2, 1])
+    tuner.current = 2
+    tuner._start_probe()
+    used = run(tuner, {2: 0.049, 1: 0.050}, 3 * PROBE_TOKENS)
     assert used[-1] == 2
 
 
@@ -167,3 +175,64 @@ def test_a_machine_that_turns_busy_during_a_look_is_noticed_within_two_steps() -
     used = run(tuner, {2: 0.700, 1: 0.090}, 2 * PROBE_TOKENS)
     assert used.count(2) == 2
     assert used[-1] == 1
+
+
+def run_guarded(
+    tuner: ThreadTuner, step_time: dict[int, float], tokens: int
+) -> tuple[list[int], float]:
+    """As :func:`run`, with steps stopped at the tuner's limit and redone (the engine's step
+    guard); returns the counts and the time all the steps took, stopped ones included."""
+    used, total = [], 0.0
+    for _ in range(tokens):
+        lost = 0.0
+        limit = tuner.step_limit()
+        while limit is not None and step_time[tuner.current] > limit:
+            lost += limit
+            tuner.overran(limit)
+            limit = tuner.step_limit()
+        used.append(tuner.current)
+        total += lost + step_time[tuner.current]
+        tuner.step(step_time[tuner.current])
+    return used, total
+
+
+def test_the_first_look_starts_on_the_smallest_count_with_no_limit() -> None:
+    tuner = ThreadTuner([2, 1])
+    assert tuner.current == 1
+    assert tuner.step_limit() is None
+    assert tuner.settled is None
+    run(tuner, {2: 0.040, 1: 0.080}, 2 * PROBE_TOKENS)
+    assert tuner.settled == 2
+    limit = tuner.step_limit()
+    assert limit == pytest.approx(max(OVERRUN * 0.040, MIN_LIMIT))
+
+
+def test_a_busy_machine_from_the_first_token_costs_one_stopped_step() -> None:
+    # Beside a program that had just started spinning, one 2-thread step took 2.5 s here.
+    steps = {2: 2.5, 1: 0.070}
+    tuner = ThreadTuner([2, 1])
+    used, total = run_guarded(tuner, steps, 128)
+    assert used[-1] == 1
+    assert tuner.settled == 1
+    assert total <= 128 * steps[1] * 1.1, "within 10 % of one thread all along"
+
+
+def test_a_machine_that_turns_busy_mid_answer_costs_a_stopped_step_per_look() -> None:
+    tuner = ThreadTuner([2, 1])
+    run_guarded(tuner, {2: 0.040, 1: 0.080}, 256)
+    assert tuner.current == 2
+    steps = {2: 2.5, 1: 0.070}
+    used, total = run_guarded(tuner, steps, 512)
+    assert used[-1] == 1
+    assert total <= 512 * steps[1] * 1.1
+
+
+def test_a_stopped_step_during_a_look_drops_that_candidate() -> None:
+    tuner = ThreadTuner([2, 1])
+    run(tuner, {2: 0.040, 1: 0.080}, 2 * PROBE_TOKENS)
+    tuner.current = 1
+    tuner._start_probe()  # a look from 1 thread: 1 is measured, then 2
+    run(tuner, {2: 0.040, 1: 0.080}, PROBE_TOKENS)
+    assert tuner.current == 2
+    assert tuner.overran(1.0) == 1, "back to the count measured first"
+    assert tuner.settled == 1
