@@ -35,7 +35,7 @@ from _engine_rate import QUESTION, engine_rate, rate
 from _common import median, model_path, parse_args, report
 from s1desk.backends.llama_session import LlamaSession
 from s1desk.backends.local import LocalBackend
-from s1desk.backends.local_config import LocalModelConfig
+from s1desk.backends.local_config import LocalModelConfig, default_threads
 from s1desk.thinking.format import THINK_OPEN, render_prompt, render_prompt_parts
 
 
@@ -75,8 +75,9 @@ def main() -> None:
     with asyncio.Runner() as runner:
         backend = runner.run(LocalBackend.load(config))
         loaded = backend.loaded
+        # The baselines decode on the count the engine's tuner settles on when quiet.
         bare_config = dataclasses.replace(
-            config, extra_buffers=loaded.extra_buffers, n_threads=args.threads or loaded.threads
+            config, extra_buffers=loaded.extra_buffers, n_threads=args.threads or default_threads()
         )
         session = LlamaSession(bare_config)
         prompt = render_prompt([], QUESTION) + THINK_OPEN

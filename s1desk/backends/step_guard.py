@@ -10,7 +10,8 @@ llama.cpp asks its abort callback after every operation of the graph (about a
 thousand a token). A Python callback costs 2 % of the decoding speed there, so
 the callback is a C function that reads one byte: libc's ``strlen`` on a
 two-byte buffer answers 0 or 1. A watchdog thread sets the byte when the
-step's deadline passes; it ticks only while steps have deadlines.
+step's deadline passes: it wakes at deadlines (a few times a second while
+decoding) and sleeps while no step has one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import llama_cpp
 
-#: How often the watchdog looks at the clock while a step has a deadline.
+#: How often the watchdog looks between steps (it sleeps until a step's deadline).
 TICK_S = 0.02
 #: The watchdog sleeps after this long without a deadline (until the next one).
 IDLE_S = 1.0
@@ -126,6 +127,10 @@ class StepGuard:
                 idle_since = now
                 if now >= deadline:
                     self._trip(serial)
+                    time.sleep(TICK_S)
+                else:
+                    # Until this deadline: a later step's is later still.
+                    time.sleep(min(deadline - now, IDLE_S))
             elif now - idle_since > IDLE_S:
                 self._wake.clear()
                 self._sleeping = True
@@ -133,8 +138,8 @@ class StepGuard:
                     self._wake.wait()
                 self._sleeping = False
                 idle_since = time.perf_counter()
-                continue
-            time.sleep(TICK_S)
+            else:
+                time.sleep(TICK_S)
 
     def _trip(self, serial: int) -> None:
         with self._lock:

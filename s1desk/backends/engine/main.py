@@ -121,15 +121,21 @@ class _Inbox:
 def _probe(session: object) -> float:
     """Decode a few tokens, so a kernel that faults on this CPU faults now, at load."""
     from s1desk.backends.llama_session import LlamaSession
+    from s1desk.backends.local_config import default_threads
 
     assert isinstance(session, LlamaSession)
     tokens = session.tokenize("Hello, world. One two three four five", first=True)
     session.prefill(tokens, threading.Event())
+    # Measured on the count a quiet machine settles on (the tuner's first look starts lower).
+    threads = session.threads
+    if session.tuner is not None:
+        session.set_threads(default_threads())
     start = time.perf_counter()
     token = tokens[-1]
     for _ in range(PROBE_TOKENS):
         session.eval((token,))
     rate = PROBE_TOKENS / max(time.perf_counter() - start, 1e-9)
+    session.set_threads(threads)
     session.reset()
     session.evaluated = 0
     return rate
