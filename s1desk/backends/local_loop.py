@@ -135,10 +135,11 @@ class LocalGeneration:
         cancelled = self.cancelled
         scanner = self.scanner
         tune = s.tuned_step
-        step_start = time.perf_counter()
+        step_start = 0.0  # no step before the first
         while True:
             now = time.perf_counter()
-            tune(now - step_start)
+            if step_start:
+                tune(now - step_start)
             step_start = now
             if cancelled.is_set():
                 return forcer.abort(FinishReason.CANCELLED).reason

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 #: Tokens measured per candidate when exploring.
 PROBE_TOKENS = 8
+#: Tokens of the smallest count in the very first look: enough to hold the larger
+#: counts to a time (see :meth:`ThreadTuner.step_limit`), few on a quiet machine.
+FIRST_LOOK_TOKENS = 2
 #: Tokens decoded on the chosen count before exploring again: the first wait, doubled
 #: after every probe that keeps the count (up to the last), so a machine that turns quiet
 #: again is noticed soon and a steady one is probed rarely.
@@ -125,7 +128,9 @@ class ThreadTuner:
             if self.current == self._first and self._spiked(times):
                 # The machine changed while the choice was being checked: as when held.
                 return self._start_probe(known=times[-2:])
-            if len(times) < PROBE_TOKENS and not self._hopeless(times):
+            first_look = not self._decided and self.current == self._first
+            need = FIRST_LOOK_TOKENS if first_look else PROBE_TOKENS
+            if len(times) < need and not self._hopeless(times):
                 return None
             self._probe.pop(0)
             if self._probe:

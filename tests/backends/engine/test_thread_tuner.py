@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from s1desk.backends.thread_tuner import (
+    FIRST_LOOK_TOKENS,
     HOLD_TOKENS,
     MIN_LIMIT,
     OVERRUN,
@@ -96,7 +97,7 @@ def test_a_machine_that_turns_quiet_is_noticed_within_the_first_hold() -> None:
 def test_noise_within_the_margin_does_not_switch() -> None:
     tuner = ThreadTuner([2, 1])
     used = run(tuner, {2: 0.050, 1: 0.049}, 3 * PROBE_TOKENS)
-    assert used[:PROBE_TOKENS] == [1] * PROBE_TOKENS, "the first look starts on the smallest"
+    assert used[:FIRST_LOOK_TOKENS] == [1] * FIRST_LOOK_TOKENS, "the first look starts small"
     assert used[-1] == 1
     tuner = ThreadTuner([2, 1])
     tuner.current = 2
@@ -201,7 +202,8 @@ def test_the_first_look_starts_on_the_smallest_count_with_no_limit() -> None:
     assert tuner.current == 1
     assert tuner.step_limit() is None
     assert tuner.settled is None
-    run(tuner, {2: 0.040, 1: 0.080}, 2 * PROBE_TOKENS)
+    used = run(tuner, {2: 0.040, 1: 0.080}, 2 * PROBE_TOKENS)
+    assert used.count(1) == FIRST_LOOK_TOKENS, "a quiet machine pays two slow steps once"
     assert tuner.settled == 2
     limit = tuner.step_limit()
     assert limit == pytest.approx(max(OVERRUN * 0.040, MIN_LIMIT))
