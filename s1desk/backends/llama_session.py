@@ -44,6 +44,8 @@ _LLAMA_LOG_LEVELS = {
     _ERROR: logging.INFO,
 }
 _llama_log = logging.getLogger("s1desk.llama_cpp")
+#: Stopped attempts of one step before it is left to run without a limit.
+_MAX_STOPS = 2
 #: The last warnings and errors llama.cpp reported, to explain a failed load.
 _recent: collections.deque[tuple[int, str]] = collections.deque(maxlen=8)
 _last_level = 0
@@ -372,8 +374,9 @@ class LlamaSession:
         self._one.token[0] = token
         self._one.pos[0] = n
         tuner, guard = self.tuner, self._guard
-        while True:
-            limit = tuner.step_limit() if tuner is not None else None
+        for attempt in range(_MAX_STOPS + 1):
+            # After a few stopped attempts the step runs to its end, whatever it takes.
+            limit = tuner.step_limit() if tuner is not None and attempt < _MAX_STOPS else None
             guard.expect(limit)
             start = time.perf_counter() if limit is not None else 0.0
             code = int(llama_cpp.llama_decode(self.ctx, self._one))

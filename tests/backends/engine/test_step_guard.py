@@ -100,3 +100,26 @@ def test_the_guard_aborts_a_long_evaluation_and_llama_cpp_drops_its_positions(
         llama_cpp.llama_batch_free(batch)
         session.reset()
         session._guard.install()
+
+
+class _NeverFastEnough(ThreadTuner):
+    """A tuner whose every step is due at once and which never changes the count: the
+    fault a real tuner cannot be brought to (it moves to the smallest count, which has no
+    limit)."""
+
+    def step_limit(self) -> float | None:
+        return 0.0
+
+    def overran(self, seconds: float) -> int | None:
+        return None
+
+
+def test_a_step_stopped_again_and_again_still_ends(session: LlamaSession) -> None:
+    session.tuner = None
+    session.set_threads(1)
+    reference = greedy(session, 16)
+    session.tuner = _NeverFastEnough([2, 1])
+    session.set_threads(2)
+    session.overruns = 0
+    assert greedy(session, 16) == reference
+    assert session.overruns <= 2 * 16
