@@ -341,8 +341,7 @@ class BatchGeneration:
         assert q.logits is not None
         token = q.chain.sample_at(self.session.ctx, q.logits)
         q.logits = None
-        q.driver.clock.generated += 1
-        q.driver.clock.token_seen()
+        q.driver.clock.sampled()
         forcer = q.forcer
         emit = self.emit
         if forcer.phase is Phase.THINKING:

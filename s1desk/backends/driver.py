@@ -105,6 +105,11 @@ class Clock:
         if self.first_token is None:
             self.first_token = time.perf_counter()
 
+    def sampled(self) -> None:
+        """One token sampled (locally)."""
+        self.generated += 1
+        self.token_seen()
+
 
 class Driver:
     """One generation's budget forcer, clock and reports."""

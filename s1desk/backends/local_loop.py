@@ -146,8 +146,7 @@ class LocalGeneration:
             if s.n_past >= s.n_ctx:
                 return forcer.abort(FinishReason.CONTEXT_FULL).reason
             token = chain.sample(s.ctx)
-            clock.generated += 1
-            clock.token_seen()
+            clock.sampled()
             if forcer.phase is Phase.THINKING:
                 if token in self.think_end:
                     self._flush(ThinkingText, scanner.flush())

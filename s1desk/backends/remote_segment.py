@@ -152,8 +152,7 @@ class SegmentStream:
                         held = chunk.text
                         break
                     if chunk.text:
-                        if self.clock.first_token is None:
-                            self.clock.first_token = time.perf_counter()
+                        self.clock.token_seen()
                         chars += len(chunk.text)
                         parts.append(chunk.text)
                         self.partial += chunk.text
@@ -209,8 +208,7 @@ class SegmentStream:
         if kept.startswith(text):
             rest = kept[len(text) :]
             if rest:
-                if self.clock.first_token is None:
-                    self.clock.first_token = time.perf_counter()
+                self.clock.token_seen()
                 self.emit(kind(rest))
             return kept, ids, finish
         # More than the room was shown before the count showed it: it stays shown.

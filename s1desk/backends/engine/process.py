@@ -274,21 +274,10 @@ class EngineProcess:
                     return
                 elif isinstance(reply, Exited):
                     finished = True
-                    if sent_cancel[0] and reply.returncode is None:
-                        yield Done(reason=FinishReason.CANCELLED)
-                    else:
-                        message = describe_exit(
-                            self.model_name, reply.returncode, list(self._output)
-                        )
-                        yield ErrorEvent(message=message, kind="EngineCrashedError")
+                    yield self._exit_event(reply, sent_cancel)
                     return
         finally:
-            try:
-                if not finished:
-                    token.cancel()
-                    await self._drain(token, rid, sent_cancel)
-            finally:
-                withdraw()
+            await self._leave(token, rid, sent_cancel, finished, withdraw)
 
     async def generate_samples(
         self,
@@ -326,20 +315,37 @@ class EngineProcess:
                     return
                 elif isinstance(reply, Exited):
                     finished = True
-                    message = describe_exit(self.model_name, reply.returncode, list(self._output))
+                    end = self._exit_event(reply, sent_cancel)
                     for i in sorted(unfinished):
-                        if sent_cancel[0] and reply.returncode is None:
-                            yield i, Done(reason=FinishReason.CANCELLED)
-                        else:
-                            yield i, ErrorEvent(message=message, kind="EngineCrashedError")
+                        yield i, end
                     return
         finally:
-            try:
-                if not finished:
-                    token.cancel()
-                    await self._drain(token, rid, sent_cancel)
-            finally:
-                withdraw()
+            await self._leave(token, rid, sent_cancel, finished, withdraw)
+
+    def _exit_event(self, exited: Exited, sent_cancel: list[bool]) -> Done | ErrorEvent:
+        """How a request ends when the engine exits under it: cancelled if it was ended for
+        a Stop, else an error saying what happened."""
+        if sent_cancel[0] and exited.returncode is None:
+            return Done(reason=FinishReason.CANCELLED)
+        message = describe_exit(self.model_name, exited.returncode, list(self._output))
+        return ErrorEvent(message=message, kind="EngineCrashedError")
+
+    async def _leave(
+        self,
+        cancel: CancelToken,
+        rid: int,
+        sent_cancel: list[bool],
+        finished: bool,
+        withdraw: Callable[[], None],
+    ) -> None:
+        """A stream ends: if its consumer left early, cancel and wait until the engine is
+        free again; the cancel wake-up is withdrawn whatever happens."""
+        try:
+            if not finished:
+                cancel.cancel()
+                await self._drain(cancel, rid, sent_cancel)
+        finally:
+            withdraw()
 
     async def _drain(self, cancel: CancelToken, rid: int, sent_cancel: list[bool]) -> None:
         """After the consumer left early: cancel and wait until the engine is free again."""
